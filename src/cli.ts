@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// claude-code-gateway [serve]: the gateway's command line.
+import { ConfigError, loadConfig } from './config/config.js';
+import { ClaudeBinaryError } from './engine/claude-binary.js';
+import { startGateway } from './server.js';
+
+const HELP = `claude-code-gateway: OpenAI and Anthropic APIs served by the Claude Code CLI
+
+Usage: claude-code-gateway [command]
+
+Commands:
+  serve     start the gateway (default)
+  help      show this text
+
+Configuration is by environment (GATEWAY_HOST, GATEWAY_PORT, GATEWAY_API_KEY, GATEWAY_DATA_DIR,
+GATEWAY_CLAUDE_PATH, ...) and optionally a YAML file named by GATEWAY_CONFIG; see the README.`;
+
+async function serveCommand(): Promise<void> {
+  const config = loadConfig();
+  const prewarm = (process.env.GATEWAY_PREWARM_MODELS ?? 'sonnet').split(',').map((s) => s.trim()).filter(Boolean);
+  const gw = await startGateway({ config, prewarm });
+  const key = gw.keys[0];
+  const shown = config.apiKeys.length ? '(the key from GATEWAY_API_KEY)' : key;
+  process.stdout.write(`\nclaude-code-gateway ${gw.cliVersion}\n  OpenAI base URL:    ${gw.url}/v1\n  Anthropic base URL: ${gw.url}\n  API key:            ${shown}\n\n`);
+  let signals = 0;
+  const shutdown = (sig: string) => {
+    if (signals++) process.exit(1);
+    process.stderr.write(`${sig}: draining (up to ${config.drainTimeoutMs} ms)\n`);
+    void gw.stop().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  const cmd = process.argv[2] ?? 'serve';
+  switch (cmd) {
+    case 'serve':
+      return serveCommand();
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP + '\n');
+      return;
+    default:
+      process.stderr.write(`unknown command: ${cmd}\n\n${HELP}\n`);
+      process.exit(2);
+  }
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError || err instanceof ClaudeBinaryError) {
+    process.stderr.write(`claude-code-gateway: ${err.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`claude-code-gateway: ${err?.stack ?? err}\n`);
+  process.exit(1);
+});

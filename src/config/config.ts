@@ -1,0 +1,125 @@
+// Gateway configuration: environment variables, optionally a YAML file (GATEWAY_CONFIG) for what does
+// not fit in env (model aliases, limits). Env wins over the file; the file wins over defaults.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const intish = z.coerce.number().int().nonnegative();
+const boolish = z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no'])]).transform((v) => v === true || v === '1' || v === 'true' || v === 'yes');
+
+/** Memory one idle-or-busy CLI process takes (measured ~200 MB RSS), with headroom. */
+const MB_PER_CLI = 400;
+
+export function defaultConcurrency(): number {
+  const byMemory = Math.floor(os.totalmem() / (MB_PER_CLI * 1024 * 1024));
+  return Math.max(2, Math.min(os.cpus().length * 4, byMemory));
+}
+
+const schema = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: intish.max(65535).default(4000),
+  apiKeys: z.array(z.string().min(8, 'API keys must be at least 8 characters')).default([]),
+  dataDir: z.string().min(1).default(path.join(os.homedir(), '.claude-code-gateway')),
+  claudePath: z.string().min(1).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** CLI processes running a turn at once; more requests wait in the queue. */
+  maxConcurrency: intish.min(1).default(defaultConcurrency()),
+  /** Requests allowed to wait for a slot; beyond that 429. */
+  maxQueue: intish.default(64),
+  /** How long a request may wait in the queue before it is turned away with 429. */
+  queueTimeoutMs: intish.default(60_000),
+  bodyLimitBytes: intish.min(1024).default(20 * 1024 * 1024),
+  /** Retries the CLI itself makes on 429/5xx/connection errors (CLAUDE_CODE_MAX_RETRIES). */
+  cliMaxRetries: intish.max(10).default(2),
+  /** A CLI retry that would wait longer than this is cut short: the client gets 429/503 with Retry-After. */
+  maxRetryWaitMs: intish.default(5_000),
+  /** Retry-After when the upstream gave no delay the CLI reported. */
+  fallbackRetryAfterSec: intish.min(1).default(10),
+  /** SSE comment keepalive while the model is silent; also how long a stream may hold back its headers. */
+  keepaliveMs: intish.min(100).default(10_000),
+  /** Hard cap on one turn. */
+  turnTimeoutMs: intish.min(1000).default(10 * 60_000),
+  /** On SIGTERM, how long in-flight turns may finish before their processes are killed. */
+  drainTimeoutMs: intish.default(30_000),
+  /** Idle CLI processes kept started, per recently used turn shape, so a request skips the CLI's start-up. */
+  warmPerProfile: intish.max(8).default(1),
+  /** How many distinct turn shapes keep warm processes. 0 turns the warm pool off. */
+  warmProfiles: intish.max(16).default(2),
+  /** A warm process unused for this long is stopped. */
+  warmIdleMs: intish.min(1000).default(5 * 60_000),
+  /** Extra names for models: alias -> a CLI model alias or id. */
+  modelAliases: z.record(z.string(), z.string()).default({}),
+  /** Claude Code built-in tools the model may use (e.g. ["WebSearch"]); none unless an operator says so. */
+  builtinTools: z.array(z.string()).default([]),
+  /** Fetch http(s) image URLs for the model (off: server-side request forgery). */
+  fetchRemoteImages: boolish.default(false),
+  remoteImageMaxBytes: intish.default(10 * 1024 * 1024),
+  remoteImageTimeoutMs: intish.default(10_000),
+  /** Set for tests and CI: env passed to the CLI in addition to the allowlist. */
+  extraCliEnv: z.record(z.string(), z.string()).default({}),
+});
+
+export type GatewayConfig = z.infer<typeof schema>;
+export type ConfigInput = z.input<typeof schema>;
+
+const ENV_NAMES: Record<string, keyof GatewayConfig> = {
+  GATEWAY_HOST: 'host',
+  GATEWAY_PORT: 'port',
+  GATEWAY_API_KEY: 'apiKeys',
+  GATEWAY_DATA_DIR: 'dataDir',
+  GATEWAY_CLAUDE_PATH: 'claudePath',
+  GATEWAY_LOG_LEVEL: 'logLevel',
+  GATEWAY_MAX_CONCURRENCY: 'maxConcurrency',
+  GATEWAY_MAX_QUEUE: 'maxQueue',
+  GATEWAY_QUEUE_TIMEOUT_MS: 'queueTimeoutMs',
+  GATEWAY_BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  GATEWAY_CLI_MAX_RETRIES: 'cliMaxRetries',
+  GATEWAY_MAX_RETRY_WAIT_MS: 'maxRetryWaitMs',
+  GATEWAY_FALLBACK_RETRY_AFTER_SEC: 'fallbackRetryAfterSec',
+  GATEWAY_KEEPALIVE_MS: 'keepaliveMs',
+  GATEWAY_TURN_TIMEOUT_MS: 'turnTimeoutMs',
+  GATEWAY_DRAIN_TIMEOUT_MS: 'drainTimeoutMs',
+  GATEWAY_WARM_PER_PROFILE: 'warmPerProfile',
+  GATEWAY_WARM_PROFILES: 'warmProfiles',
+  GATEWAY_WARM_IDLE_MS: 'warmIdleMs',
+  GATEWAY_BUILTIN_TOOLS: 'builtinTools',
+  GATEWAY_FETCH_REMOTE_IMAGES: 'fetchRemoteImages',
+};
+const LIST_KEYS = new Set<keyof GatewayConfig>(['apiKeys', 'builtinTools']);
+
+export class ConfigError extends Error {}
+
+function readFileConfig(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`GATEWAY_CONFIG: cannot read ${file}: ${(e as Error).message}`);
+  }
+  const parsed = parseYaml(text) ?? {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`GATEWAY_CONFIG: ${file} must hold a mapping`);
+  return parsed as Record<string, unknown>;
+}
+
+/** Build the configuration from env (and the YAML file it names), then explicit overrides (tests). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigInput = {}): GatewayConfig {
+  const merged: Record<string, unknown> = env.GATEWAY_CONFIG ? readFileConfig(env.GATEWAY_CONFIG) : {};
+  for (const [name, key] of Object.entries(ENV_NAMES)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    merged[key] = LIST_KEYS.has(key) ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+  }
+  if (typeof merged.apiKeys === 'string') merged.apiKeys = [merged.apiKeys];
+  const result = schema.safeParse({ ...merged, ...overrides });
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

@@ -1,0 +1,143 @@
+// One Claude Code CLI process, driven through the Agent SDK, as an object with a lifecycle:
+//   spawning -> ready (initialised, waiting for a prompt) -> busy (running a turn) -> done (exited).
+// The gateway spawns the child itself (spawnClaudeCodeProcess) so it owns the pid and can kill it at
+// once when a client goes away, instead of waiting out the SDK's graceful-close window.
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { query, type ModelInfo, type Options, type Query, type SDKMessage, type SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
+import type { Logger } from '../log.js';
+import { PushQueue } from './push-queue.js';
+import type { AnthropicBlock } from './prompt.js';
+
+export type ProcessState = 'spawning' | 'ready' | 'busy' | 'done';
+
+export interface SpawnSpec {
+  claudePath: string;
+  /** Parent folder for per-process empty working directories. */
+  workRoot: string;
+  env: Record<string, string>;
+  /** Agent SDK options for this process (model, system prompt, effort, tools ...). */
+  options: Options;
+  log: Logger;
+}
+
+const KILL_GRACE_MS = 500;
+
+export class CliProcess {
+  readonly id = crypto.randomUUID();
+  state: ProcessState = 'spawning';
+  pid: number | undefined;
+  readonly createdAt = Date.now();
+  /** Resolves when the CLI has initialised and waits for a prompt; rejects if it fails to start. */
+  readonly ready: Promise<void>;
+  /** Resolves when the child has exited (or never started). */
+  readonly exited: Promise<void>;
+
+  private readonly input = new PushQueue<SDKUserMessage>();
+  private readonly query: Query;
+  private readonly cwd: string;
+  private child: ChildProcess | undefined;
+  private stderrTail = '';
+  private markExited!: () => void;
+
+  constructor(private readonly spec: SpawnSpec) {
+    this.cwd = path.join(spec.workRoot, this.id);
+    fs.mkdirSync(this.cwd, { recursive: true, mode: 0o700 });
+    this.exited = new Promise((r) => (this.markExited = r));
+    this.query = query({
+      prompt: this.input,
+      options: {
+        ...spec.options,
+        cwd: this.cwd,
+        pathToClaudeCodeExecutable: spec.claudePath,
+        env: spec.env,
+        spawnClaudeCodeProcess: (o) => this.spawnChild(o),
+      },
+    });
+    this.ready = this.query.initializationResult().then(
+      () => {
+        if (this.state === 'spawning') this.state = 'ready';
+      },
+      (err) => {
+        void this.kill();
+        throw err;
+      },
+    );
+    this.ready.catch(() => {});
+  }
+
+  private spawnChild(o: { command: string; args: string[]; cwd?: string; env: Record<string, string | undefined> }) {
+    const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    this.pid = child.pid;
+    child.stderr?.on('data', (d: Buffer) => {
+      this.stderrTail = (this.stderrTail + d.toString('utf8')).slice(-4000);
+    });
+    child.on('exit', (code, signal) => {
+      this.state = 'done';
+      if (code && signal == null) this.spec.log.debug({ pid: child.pid, code, stderr: this.stderrTail }, 'cli exited with an error');
+      this.cleanup();
+    });
+    child.on('error', (err) => {
+      this.spec.log.error({ err: err.message }, 'cli failed to start');
+      this.state = 'done';
+      this.cleanup();
+    });
+    return child;
+  }
+
+  private cleanup(): void {
+    fs.rm(this.cwd, { recursive: true, force: true }, () => {});
+    this.markExited();
+  }
+
+  /** Start a turn with one user message. The frames of the turn come from frames(). */
+  send(content: AnthropicBlock[]): void {
+    this.state = 'busy';
+    this.input.push({ type: 'user', message: { role: 'user', content: content as any }, parent_tool_use_id: null });
+  }
+
+  frames(): AsyncIterator<SDKMessage> {
+    return this.query[Symbol.asyncIterator]();
+  }
+
+  get alive(): boolean {
+    return this.state !== 'done';
+  }
+
+  /** Stop the process now: SIGTERM, then SIGKILL if it lingers. Resolves once it has exited. */
+  async kill(): Promise<void> {
+    this.input.end();
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      this.state = 'done';
+      try {
+        this.query.close();
+      } catch {
+        /* already closed */
+      }
+      if (!child) this.cleanup();
+      return this.exited;
+    }
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+    try {
+      this.query.close();
+    } catch {
+      /* already closed */
+    }
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** The models this CLI offers (aliases and the ids they resolve to), read from the CLI itself. */
+  supportedModels(): Promise<ModelInfo[]> {
+    return this.query.supportedModels();
+  }
+
+  stderr(): string {
+    return this.stderrTail;
+  }
+}

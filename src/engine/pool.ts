@@ -1,0 +1,107 @@
+// Warm processes: the CLI takes ~0.6 s to start, most of a short answer's latency. For the turn
+// shapes used most recently (same model, system prompt, effort, limits), the pool keeps a started,
+// initialised process waiting, so the next such request skips the start-up. A process serves one
+// turn and is then stopped: a fresh process per turn means no conversation state leaks between
+// clients. Warm processes do not count against the concurrency limit, but their number is bounded.
+import type { CliProcess } from './cli-process.js';
+
+export interface PoolOptions {
+  perProfile: number;
+  maxProfiles: number;
+  idleMs: number;
+}
+
+interface Profile {
+  key: string;
+  make: () => CliProcess;
+  idle: CliProcess[];
+  lastUsed: number;
+}
+
+export class ProcessPool {
+  private readonly profiles = new Map<string, Profile>();
+  private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly opts: PoolOptions) {
+    this.sweeper = setInterval(() => this.sweep(), Math.min(opts.idleMs, 30_000));
+    this.sweeper.unref();
+  }
+
+  get enabled(): boolean {
+    return this.opts.maxProfiles > 0 && this.opts.perProfile > 0;
+  }
+
+  /** A process for this turn shape: a warm one when there is one, else a new one. Tops the pool up. */
+  take(key: string, make: () => CliProcess): CliProcess {
+    let proc: CliProcess | undefined;
+    const p = this.profiles.get(key);
+    if (p) {
+      p.idle = p.idle.filter((x) => x.alive);
+      // Prefer one that finished starting; a still-spawning one is still ahead of a new spawn.
+      const i = p.idle.findIndex((x) => x.state === 'ready');
+      proc = p.idle.splice(i >= 0 ? i : 0, 1)[0];
+    }
+    if (proc) this.hits++;
+    else this.misses++;
+    this.remember(key, make);
+    return proc ?? make();
+  }
+
+  /** Start a warm process for a shape before any request needs it (the default shape, at start-up). */
+  prewarm(key: string, make: () => CliProcess): void {
+    this.remember(key, make);
+  }
+
+  private remember(key: string, make: () => CliProcess): void {
+    if (!this.enabled || this.closed) return;
+    let p = this.profiles.get(key);
+    if (!p) {
+      p = { key, make, idle: [], lastUsed: 0 };
+      this.profiles.set(key, p);
+    }
+    p.lastUsed = Date.now();
+    // Evict the least recently used shapes beyond the limit.
+    if (this.profiles.size > this.opts.maxProfiles) {
+      const oldest = [...this.profiles.values()].sort((a, b) => a.lastUsed - b.lastUsed);
+      for (const o of oldest.slice(0, this.profiles.size - this.opts.maxProfiles)) this.drop(o);
+    }
+    while (p.idle.length < this.opts.perProfile) p.idle.push(p.make());
+  }
+
+  private drop(p: Profile): void {
+    this.profiles.delete(p.key);
+    for (const proc of p.idle) void proc.kill();
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const p of this.profiles.values()) {
+      if (now - p.lastUsed > this.opts.idleMs) this.drop(p);
+      else p.idle = p.idle.filter((x) => x.alive);
+    }
+  }
+
+  idleCount(): number {
+    let n = 0;
+    for (const p of this.profiles.values()) n += p.idle.length;
+    return n;
+  }
+
+  /** Stop every warm process (e.g. after the credentials changed); shapes are warmed again on use. */
+  async reset(): Promise<void> {
+    const all = [...this.profiles.values()];
+    this.profiles.clear();
+    await Promise.all(all.flatMap((p) => p.idle.map((x) => x.kill())));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    const all = [...this.profiles.values()];
+    this.profiles.clear();
+    await Promise.all(all.flatMap((p) => p.idle.map((x) => x.kill())));
+  }
+}

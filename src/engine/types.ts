@@ -1,0 +1,85 @@
+// The internal turn/event model every dialect translates to and from. A dialect adapter builds a
+// TurnRequest; the engine runs it through Claude Code and yields TurnEvents; the dialect's encoder
+// renders them. Nothing here knows about HTTP or any one API's wire format.
+
+export type Effort = 'low' | 'medium' | 'high' | 'xhigh' | 'max';
+
+export type MediaSource =
+  | { type: 'base64'; mediaType: string; data: string }
+  | { type: 'url'; url: string };
+
+export type Part =
+  | { type: 'text'; text: string }
+  | { type: 'image'; source: MediaSource }
+  | { type: 'document'; source: MediaSource | { type: 'text'; mediaType: 'text/plain'; data: string }; title?: string }
+  /** A tool call the assistant made in an earlier round (client-defined tools). */
+  | { type: 'tool_call'; id: string; name: string; input: unknown }
+  /** The client's result for a tool call. */
+  | { type: 'tool_result'; callId: string; content: Part[]; isError?: boolean }
+  /** Earlier reasoning, carried only so history stays complete. */
+  | { type: 'thinking'; text: string; signature?: string };
+
+export interface ChatMessage {
+  role: 'user' | 'assistant';
+  content: Part[];
+}
+
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** JSON Schema of the tool's input (an object schema). */
+  inputSchema: Record<string, unknown>;
+}
+
+export type ToolChoice = { type: 'auto' } | { type: 'none' } | { type: 'required' } | { type: 'tool'; name: string };
+
+export type ThinkingSetting = { type: 'adaptive' } | { type: 'enabled'; budgetTokens: number } | { type: 'disabled' };
+
+export interface TurnRequest {
+  /** The model as the client named it (alias or id); the engine resolves it. */
+  model: string;
+  /** The client's system instructions; the engine uses a neutral prompt without one. */
+  system?: string;
+  /** The conversation; the final entries are the user's new message. */
+  messages: ChatMessage[];
+  maxOutputTokens?: number;
+  stop?: string[];
+  effort?: Effort;
+  thinking?: ThinkingSetting;
+  /** JSON Schema the answer must match (structured output). */
+  outputSchema?: Record<string, unknown>;
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
+}
+
+export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'refusal' | 'pause_turn';
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheCreationTokens: number;
+}
+
+export type BlockKind = { type: 'text' } | { type: 'thinking' } | { type: 'tool_use'; id: string; name: string };
+
+export type TurnEvent =
+  | { type: 'block_start'; index: number; block: BlockKind }
+  | { type: 'text_delta'; index: number; text: string }
+  | { type: 'thinking_delta'; index: number; text: string }
+  | { type: 'signature_delta'; index: number; signature: string }
+  | { type: 'tool_input_delta'; index: number; json: string }
+  | { type: 'block_stop'; index: number }
+  | { type: 'done'; stopReason: StopReason; stopSequence: string | null; usage: Usage; costUsd: number };
+
+/** A running turn: who answers, and the events as they come. */
+export interface Turn {
+  id: string;
+  /** The resolved model id that answers. */
+  model: string;
+  created: number;
+  events: AsyncIterable<TurnEvent>;
+}
+
+export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 });

@@ -1,0 +1,57 @@
+// The HTTP surface: /health without auth, everything else behind the gateway key.
+import { Hono } from 'hono';
+import { keyMatches } from '../config/api-key.js';
+import { registerChatCompletions } from '../dialects/openai-chat/route.js';
+import { openAIModel, openAIModelList } from '../dialects/openai-chat/models.js';
+import { openAIErrorBody } from '../dialects/shared/openai-error.js';
+import { GatewayError } from '../errors.js';
+import type { RouteDeps } from './context.js';
+import { errorResponse } from './respond.js';
+
+export interface AppDeps extends RouteDeps {
+  keys: string[];
+  isReady: () => boolean;
+}
+
+export function presentedKey(header: (name: string) => string | undefined): string | undefined {
+  const auth = header('authorization');
+  if (auth?.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
+  return header('x-api-key')?.trim() || undefined;
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    const t0 = Date.now();
+    await next();
+    deps.log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - t0 }, 'request');
+  });
+
+  app.get('/health', (c) => (deps.isReady() ? c.json({ status: 'ok' }) : c.json({ status: 'starting' }, 503)));
+
+  app.use('*', async (c, next) => {
+    if (c.req.path === '/health') return next();
+    const key = presentedKey((n) => c.req.header(n));
+    if (!key || !keyMatches(key, deps.keys)) {
+      return errorResponse(c, new GatewayError('authentication', key ? 'Incorrect API key provided.' : 'Missing API key: send it as Authorization: Bearer <key> or x-api-key.', { code: 'invalid_api_key' }), openAIErrorBody);
+    }
+    return next();
+  });
+
+  registerChatCompletions(app, deps);
+
+  app.get('/v1/models', (c) => openAIModelList(c, deps.engine.catalog?.list() ?? []));
+  app.get('/v1/models/:id{.+}', (c) => {
+    const m = deps.engine.catalog?.get(c.req.param('id'));
+    if (!m) return errorResponse(c, new GatewayError('model_not_found', `The model '${c.req.param('id')}' does not exist.`, { param: 'model', code: 'model_not_found' }), openAIErrorBody);
+    return c.json(openAIModel(m));
+  });
+
+  app.notFound((c) => errorResponse(c, new GatewayError('not_found', `No route for ${c.req.method} ${c.req.path}.`), openAIErrorBody));
+  app.onError((err, c) => {
+    deps.log.error({ err: err.message, stack: err.stack }, 'unhandled error');
+    return errorResponse(c, err, openAIErrorBody);
+  });
+  return app;
+}

@@ -1,0 +1,255 @@
+// A scripted stand-in for the Anthropic Messages API. The real Claude Code CLI talks to it in tests
+// (ANTHROPIC_BASE_URL). Markers in the request's last user text choose the behaviour:
+//   [[reply:TEXT]]        answer TEXT (streamed word by word)
+//   [[dump]]              answer with the JSON of what reached the model (system, messages, limits)
+//   [[long:N]]            answer N words, truncated at max_tokens with stop_reason max_tokens
+//   [[slow:MS]]           wait MS between deltas
+//   [[wait:MS]]           wait MS before the first byte
+//   [[status:CODE]]       fail with HTTP CODE and an Anthropic error body (429 carries retry-after)
+//   [[cut]]               start the stream, then destroy the connection
+//   [[hang]]              never answer
+//   [[thinking:TEXT]]     emit a thinking block (with signature) before the answer
+//   [[tool:NAME:JSON]]    call tool NAME with input JSON (repeatable: parallel calls)
+//   [[after-tool:TEXT]]   when the request carries tool results, answer TEXT plus the results' text
+// Without a marker it answers "Hello from the scripted upstream."
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: any;
+}
+
+export interface FakeUpstream {
+  url: string;
+  requests: RecordedRequest[];
+  /** Requests still being answered (a hung or slow one shows up here until its socket closes). */
+  open(): number;
+  close(): Promise<void>;
+}
+
+type Block = { type: string; [k: string]: unknown };
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((b: any) => {
+      if (b?.type === 'text') return b.text as string;
+      if (b?.type === 'tool_result') return textOf(b.content);
+      return '';
+    })
+    .join('\n');
+}
+
+/** The text of the last user message that is not a pure system reminder. */
+function lastUserText(messages: any[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m.role !== 'user') continue;
+    const t = textOf(m.content);
+    if (t.includes('[[') || i === 0) return t;
+    if (Array.isArray(m.content) && m.content.some((b: any) => b.type === 'tool_result')) return t;
+  }
+  return messages.map((m) => textOf(m.content)).join('\n');
+}
+
+function allMarkers(text: string, name: string): string[] {
+  const out: string[] = [];
+  const re = new RegExp(`\\[\\[${name}(?::((?:(?!\\]\\]).)*))?\\]\\]`, 'gs');
+  for (const m of text.matchAll(re)) out.push(m[1] ?? '');
+  return out;
+}
+function marker(text: string, name: string): string | undefined {
+  const all = allMarkers(text, name);
+  return all.length ? all[all.length - 1] : undefined;
+}
+
+function errorType(status: number): string {
+  if (status === 400) return 'invalid_request_error';
+  if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status === 529) return 'overloaded_error';
+  return 'api_error';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startFakeUpstream(): Promise<FakeUpstream> {
+  const requests: RecordedRequest[] = [];
+  let openCount = 0;
+  let seq = 0;
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      openCount++;
+      res.on('close', () => openCount--);
+      void answer(req, res, Buffer.concat(chunks).toString('utf8')).catch(() => res.destroy());
+    });
+  });
+
+  async function answer(req: http.IncomingMessage, res: http.ServerResponse, raw: string) {
+    const path = (req.url ?? '').split('?')[0];
+    let body: any = {};
+    try {
+      body = raw ? JSON.parse(raw) : {};
+    } catch {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: 'bad json' } }));
+      return;
+    }
+    requests.push({ path, headers: req.headers, body });
+    if (path.endsWith('/count_tokens')) {
+      const n = Math.ceil(JSON.stringify(body.messages ?? []).length / 4);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ input_tokens: n }));
+      return;
+    }
+    if (path !== '/v1/messages') {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: 'not here' } }));
+      return;
+    }
+
+    const messages: any[] = Array.isArray(body.messages) ? body.messages : [];
+    const text = lastUserText(messages);
+    const id = `msg_fake_${++seq}`;
+
+    const status = marker(text, 'status');
+    if (status !== undefined) {
+      const code = Number(status);
+      const headers: Record<string, string> = { 'content-type': 'application/json', 'request-id': 'req_fake' };
+      if (code === 429) headers['retry-after'] = '7';
+      res.writeHead(code, headers);
+      res.end(JSON.stringify({ type: 'error', error: { type: errorType(code), message: `scripted ${code} from http://127.0.0.1 upstream` } }));
+      return;
+    }
+    if (marker(text, 'hang') !== undefined) return; // the socket stays open until the client goes
+
+    const wait = Number(marker(text, 'wait') ?? 0);
+    if (wait) await sleep(wait);
+
+    // Build the answer as a list of content blocks.
+    const blocks: Block[] = [];
+    const thinking = marker(text, 'thinking');
+    if (thinking !== undefined) blocks.push({ type: 'thinking', thinking, signature: 'sig_fake_' + seq });
+
+    const hasToolResults = messages.some(
+      (m) => m.role === 'user' && Array.isArray(m.content) && m.content.some((b: any) => b.type === 'tool_result'),
+    );
+    const lastMsg = messages[messages.length - 1];
+    const lastIsToolResult =
+      lastMsg && Array.isArray(lastMsg.content) && lastMsg.content.some((b: any) => b.type === 'tool_result');
+    const afterTool = marker(text, 'after-tool');
+    const tools = allMarkers(text, 'tool');
+    let stopReason = 'end_turn';
+    let answerText: string;
+
+    if (lastIsToolResult || (hasToolResults && afterTool !== undefined && tools.length === 0)) {
+      const results = (lastMsg.content as any[]).filter((b) => b.type === 'tool_result').map((b) => textOf(b.content));
+      answerText = `${afterTool ?? 'Tool said:'} ${results.join(' | ')}`;
+    } else if (tools.length) {
+      for (const [i, spec] of tools.entries()) {
+        const colon = spec.indexOf(':');
+        const name = colon < 0 ? spec : spec.slice(0, colon);
+        const input = colon < 0 ? {} : JSON.parse(spec.slice(colon + 1));
+        // The CLI exposes client tools under an mcp__ prefix; call the one whose name ends with NAME.
+        const declared: any[] = Array.isArray(body.tools) ? body.tools : [];
+        const match = declared.find((t) => t.name === name || String(t.name).endsWith(`__${name}`));
+        blocks.push({ type: 'tool_use', id: `toolu_fake_${seq}_${i}`, name: match?.name ?? name, input });
+      }
+      stopReason = 'tool_use';
+      answerText = '';
+    } else if (marker(text, 'dump') !== undefined) {
+      answerText = JSON.stringify({
+        system: body.system,
+        messages: body.messages,
+        max_tokens: body.max_tokens,
+        output_config: body.output_config,
+        thinking: body.thinking,
+        tools: (body.tools ?? []).map((t: any) => t.name),
+      });
+    } else if (marker(text, 'long') !== undefined) {
+      const n = Number(marker(text, 'long'));
+      answerText = Array.from({ length: n }, (_, i) => `w${i + 1}`).join(' ');
+    } else {
+      answerText = marker(text, 'reply') ?? 'Hello from the scripted upstream.';
+    }
+
+    // Word-level "tokens": one output token per word; max_tokens truncates.
+    let words = answerText ? answerText.split(/(?<= )/) : [];
+    const maxTokens = Number(body.max_tokens ?? Infinity);
+    if (words.length > maxTokens) {
+      words = words.slice(0, maxTokens);
+      stopReason = 'max_tokens';
+    }
+    if (answerText) blocks.push({ type: 'text', text: words.join('') });
+    const inputTokens = Math.ceil(JSON.stringify(messages).length / 4);
+    const usage = { input_tokens: inputTokens, output_tokens: Math.max(1, words.length), cache_read_input_tokens: 3, cache_creation_input_tokens: 0 };
+
+    if (!body.stream) {
+      res.writeHead(200, { 'content-type': 'application/json', 'request-id': 'req_fake' });
+      res.end(JSON.stringify({ id, type: 'message', role: 'assistant', model: body.model, content: blocks, stop_reason: stopReason, stop_sequence: null, usage }));
+      return;
+    }
+
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': 'req_fake' });
+    const send = (event: string, data: object) => res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
+    const slow = Number(marker(text, 'slow') ?? 0);
+    const cut = marker(text, 'cut') !== undefined;
+
+    send('message_start', {
+      message: { id, type: 'message', role: 'assistant', model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } },
+    });
+    for (const [index, block] of blocks.entries()) {
+      if (block.type === 'text') {
+        send('content_block_start', { index, content_block: { type: 'text', text: '' } });
+        for (const [i, w] of words.entries()) {
+          if (slow) await sleep(slow);
+          if (res.destroyed) return;
+          send('content_block_delta', { index, delta: { type: 'text_delta', text: w } });
+          if (cut && i >= 1) {
+            res.destroy();
+            return;
+          }
+        }
+      } else if (block.type === 'thinking') {
+        send('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } });
+        send('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: block.thinking } });
+        send('content_block_delta', { index, delta: { type: 'signature_delta', signature: block.signature } });
+      } else if (block.type === 'tool_use') {
+        send('content_block_start', { index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } });
+        const json = JSON.stringify(block.input);
+        const mid = Math.floor(json.length / 2);
+        send('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: json.slice(0, mid) } });
+        send('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: json.slice(mid) } });
+      }
+      send('content_block_stop', { index });
+    }
+    if (cut) {
+      res.destroy();
+      return;
+    }
+    send('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
+    send('message_stop', {});
+    res.end();
+  }
+
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    open: () => openCount,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}

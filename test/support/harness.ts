@@ -1,0 +1,54 @@
+// Starts the real gateway (real CLI) against the scripted upstream, in a temp data dir.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type ConfigInput } from '../../src/config/config.js';
+import { createLogger } from '../../src/log.js';
+import { startGateway, type Gateway } from '../../src/server.js';
+import { startFakeUpstream, type FakeUpstream } from './fake-upstream.js';
+
+export const TEST_KEY = 'test-key-0123456789';
+
+export interface Harness {
+  gw: Gateway;
+  upstream: FakeUpstream;
+  baseURL: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function startHarness(overrides: ConfigInput = {}, opts: { prewarm?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Harness> {
+  const upstream = await startFakeUpstream();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-test-'));
+  const home = path.join(dataDir, 'home');
+  fs.mkdirSync(home);
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    ANTHROPIC_BASE_URL: upstream.url,
+    ANTHROPIC_API_KEY: 'sk-ant-test-upstream',
+    ...opts.env,
+  };
+  const config = loadConfig({}, { port: 0, dataDir, apiKeys: [TEST_KEY], logLevel: 'silent', cliMaxRetries: 0, ...overrides });
+  const gw = await startGateway({ config, env, log: createLogger(process.env.TEST_LOG ?? 'silent'), prewarm: opts.prewarm });
+  return {
+    gw,
+    upstream,
+    baseURL: `${gw.url}/v1`,
+    dataDir,
+    async close() {
+      await gw.stop();
+      await upstream.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits for a condition that an event will make true; polls only because processes exit outside our control. */
+export async function until(cond: () => boolean, what: string, limitMs = 10_000): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
