@@ -27,6 +27,12 @@ export class FrameTranslator {
   private blocksInMessage = 0;
   private retryDelayMs: number | undefined;
   private contentStarted = false;
+  /** Ids of the API messages that arrived as stream events. */
+  private readonly streamedIds = new Set<string>();
+  /** Text already sent per block index of the current message (for reconciling a non-streamed retry). */
+  private sentText = new Map<number, string>();
+  /** Set when the CLI abandoned a broken stream and will deliver the message whole (non-streaming fallback). */
+  private abandoned: { sent: string } | undefined;
   finished = false;
 
   constructor(private readonly opts: TranslatorOptions) {}
@@ -48,13 +54,18 @@ export class FrameTranslator {
         if (f.subtype === 'api_retry') this.onRetry(f);
         break;
       case 'stream_event':
-        if (f.parent_tool_use_id == null) this.onStreamEvent(f.event, events);
+        if (f.parent_tool_use_id != null) break;
+        // A stream that broke mid-answer ends with abandoned_blocks: the CLI fetches the message again
+        // without streaming, and onUnstreamedMessage reconciles it with what the client already has.
+        if (f.abandoned_blocks) this.abandoned = { sent: [...this.sentText.values()].join('') };
+        this.onStreamEvent(f.event, events);
         break;
       case 'assistant':
-        if (f.is_api_error_message || f.message?.model === '<synthetic>' && f.error) {
+        if (f.is_api_error_message || (f.message?.model === '<synthetic>' && f.error)) {
           const text = (f.message?.content ?? []).map((b: any) => b.text ?? '').join(' ');
           throw mapUpstreamFailure({ status: f.api_error_status, error: f.error, text }, this.retryAfterSec());
         }
+        if (f.parent_tool_use_id == null && f.message?.id && !this.streamedIds.has(f.message.id)) this.onUnstreamedMessage(f.message, events);
         break;
       case 'result':
         return { events: this.onResult(f, events), finished: true };
@@ -81,6 +92,8 @@ export class FrameTranslator {
       case 'message_start': {
         this.blockOffset += this.blocksInMessage;
         this.blocksInMessage = 0;
+        this.sentText = new Map();
+        if (ev.message?.id) this.streamedIds.add(ev.message.id);
         const u = ev.message?.usage ?? {};
         this.usage.inputTokens += u.input_tokens ?? 0;
         this.usage.cacheReadTokens += u.cache_read_input_tokens ?? 0;
@@ -102,7 +115,10 @@ export class FrameTranslator {
         const index = this.blockOffset + ev.index;
         const d = ev.delta ?? {};
         this.contentStarted = true;
-        if (d.type === 'text_delta') events.push({ type: 'text_delta', index, text: d.text });
+        if (d.type === 'text_delta') {
+          this.sentText.set(index, (this.sentText.get(index) ?? '') + d.text);
+          events.push({ type: 'text_delta', index, text: d.text });
+        }
         else if (d.type === 'thinking_delta') events.push({ type: 'thinking_delta', index, text: d.thinking });
         else if (d.type === 'signature_delta') events.push({ type: 'signature_delta', index, signature: d.signature });
         else if (d.type === 'input_json_delta') events.push({ type: 'tool_input_delta', index, json: d.partial_json });
@@ -123,6 +139,52 @@ export class FrameTranslator {
         break;
       }
     }
+  }
+
+  /**
+   * A message the CLI fetched without streaming (its fallback after a broken stream): render it as
+   * events. Text the client already received from the abandoned stream is not sent twice; if the new
+   * answer does not continue it, the turn fails rather than contradict what was sent.
+   */
+  private onUnstreamedMessage(message: any, events: TurnEvent[]): void {
+    this.blockOffset += this.blocksInMessage;
+    this.blocksInMessage = 0;
+    let skip = this.abandoned?.sent ?? '';
+    this.abandoned = undefined;
+    const blocks: any[] = message.content ?? [];
+    for (const [i, b] of blocks.entries()) {
+      const index = this.blockOffset + i;
+      this.blocksInMessage = i + 1;
+      if (b.type === 'text') {
+        let text: string = b.text ?? '';
+        if (skip) {
+          if (!text.startsWith(skip)) {
+            throw new GatewayError('overloaded', 'The connection to the Anthropic API failed mid-answer; retry the request.', {
+              retryAfterSec: this.retryAfterSec(),
+              code: 'upstream_interrupted',
+            });
+          }
+          text = text.slice(skip.length);
+          skip = '';
+        }
+        events.push({ type: 'block_start', index, block: { type: 'text' } });
+        if (text) events.push({ type: 'text_delta', index, text });
+      } else if (b.type === 'thinking') {
+        events.push({ type: 'block_start', index, block: { type: 'thinking' } });
+        if (b.thinking) events.push({ type: 'thinking_delta', index, text: b.thinking });
+        if (b.signature) events.push({ type: 'signature_delta', index, signature: b.signature });
+      } else if (b.type === 'tool_use') {
+        events.push({ type: 'block_start', index, block: { type: 'tool_use', id: b.id, name: b.name } });
+        events.push({ type: 'tool_input_delta', index, json: JSON.stringify(b.input ?? {}) });
+      } else continue;
+      events.push({ type: 'block_stop', index });
+    }
+    if (STOP_REASONS.has(message.stop_reason)) this.stopReason = message.stop_reason;
+    const u = message.usage ?? {};
+    this.usage.inputTokens += u.input_tokens ?? 0;
+    this.usage.outputTokens += u.output_tokens ?? 0;
+    this.usage.cacheReadTokens += u.cache_read_input_tokens ?? 0;
+    this.usage.cacheCreationTokens += u.cache_creation_input_tokens ?? 0;
   }
 
   private onResult(f: any, events: TurnEvent[]): TurnEvent[] {

@@ -214,6 +214,8 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
           if (res.destroyed) return;
           send('content_block_delta', { index, delta: { type: 'text_delta', text: w } });
           if (cut && i >= 1) {
+            // Let the deltas reach the CLI first, as a real connection dropping mid-answer would.
+            await sleep(300);
             res.destroy();
             return;
           }
