@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// claude-code-gateway [serve]: the gateway's command line.
+// claude-code-gateway [serve|login|status|logout]: the gateway's command line.
+import { loginCommand, logoutCommand, statusCommand } from './auth/cli-commands.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { ClaudeBinaryError } from './engine/claude-binary.js';
 import { startGateway } from './server.js';
@@ -10,6 +11,9 @@ Usage: claude-code-gateway [command]
 
 Commands:
   serve     start the gateway (default)
+  login     log in with Claude (runs \`claude setup-token\`); --token reads a token or API key from stdin
+  status    show the Claude credentials in use and whether they work (--json); exit 1 if not logged in
+  logout    remove the credential stored by login
   help      show this text
 
 Configuration is by environment (GATEWAY_HOST, GATEWAY_PORT, GATEWAY_API_KEY, GATEWAY_DATA_DIR,
@@ -37,6 +41,15 @@ async function main(): Promise<void> {
   switch (cmd) {
     case 'serve':
       return serveCommand();
+    case 'login':
+      process.exitCode = await loginCommand(process.argv.slice(3));
+      return;
+    case 'status':
+      process.exitCode = await statusCommand(process.argv.slice(3));
+      return;
+    case 'logout':
+      process.exitCode = await logoutCommand();
+      return;
     case 'help':
     case '--help':
     case '-h':

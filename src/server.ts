@@ -2,6 +2,8 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
+import { AuthService } from './auth/auth-service.js';
+import { LoginManager } from './auth/login-manager.js';
 import { resolveApiKeys } from './config/api-key.js';
 import { ConfigError, isLoopbackHost, type GatewayConfig } from './config/config.js';
 import { allowlistedEnv } from './engine/child-env.js';
@@ -25,6 +27,9 @@ export interface Gateway {
   engine: Engine;
   keys: string[];
   cliVersion: string;
+  /** The Claude credentials in use, and their status. */
+  auth: AuthService;
+  logins: LoginManager;
   stop(): Promise<void>;
 }
 
@@ -43,9 +48,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   if (!claudePath) throw new ConfigError('No Claude Code CLI found: the Agent SDK ships none for this platform. Set GATEWAY_CLAUDE_PATH.');
   const cliVersion = await claudeVersion(claudePath, allowlistedEnv(env));
 
-  const engine = new Engine({ config, log, claudePath, baseEnv: env });
+  // Credentials are chosen before the first CLI process starts; real turns keep their status truthful.
+  const auth = new AuthService({ dataDir: config.dataDir, env, log, cliVersion });
+  const engine = new Engine({ config, log, claudePath, baseEnv: env, observer: auth.observer });
+  auth.attach(engine);
+  const logins = new LoginManager({ claudePath, baseEnv: env, dataDir: config.dataDir, auth, log, timeoutMs: config.loginTimeoutMs });
   let ready = false;
-  const app = createApp({ config, engine, log, keys: keyInfo.keys, isReady: () => ready });
+  const app = createApp({ config, engine, log, keys: keyInfo.keys, isReady: () => ready, auth: { auth, logins, keys: keyInfo.keys, log } });
   await engine.init();
   for (const m of opts.prewarm ?? []) engine.prewarm(m);
 
@@ -69,9 +78,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     engine,
     keys: keyInfo.keys,
     cliVersion,
+    auth,
+    logins,
     stop: () =>
       (stopping ??= (async () => {
         ready = false;
+        await logins.close();
+        auth.close();
         const closed = new Promise<void>((r) => server.close(() => r()));
         await engine.drain(config.drainTimeoutMs);
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -49,6 +49,13 @@ const schema = z.object({
   warmProfiles: intish.max(16).default(2),
   /** A warm process unused for this long is stopped. */
   warmIdleMs: intish.min(1000).default(5 * 60_000),
+  /** How long a turn stays suspended in its live process waiting for the client's tool results; after
+   * that the process is stopped and a late result is answered by rebuilding the conversation. */
+  toolResultTimeoutMs: intish.min(1000).default(120_000),
+  /** Suspended tool turns kept at once (each holds a CLI process, not a concurrency slot); beyond it the oldest is stopped. */
+  maxParkedTurns: intish.default(defaultConcurrency()),
+  /** Hard cap on one interactive login (`claude setup-token` in a PTY); its process is killed after it. */
+  loginTimeoutMs: intish.min(1000).default(10 * 60_000),
   /** Extra names for models: alias -> a CLI model alias or id. */
   modelAliases: z.record(z.string(), z.string()).default({}),
   /** Claude Code built-in tools the model may use (e.g. ["WebSearch"]); none unless an operator says so. */
@@ -85,6 +92,9 @@ const ENV_NAMES: Record<string, keyof GatewayConfig> = {
   GATEWAY_WARM_PROFILES: 'warmProfiles',
   GATEWAY_WARM_IDLE_MS: 'warmIdleMs',
   GATEWAY_BUILTIN_TOOLS: 'builtinTools',
+  GATEWAY_LOGIN_TIMEOUT_MS: 'loginTimeoutMs',
+  GATEWAY_TOOL_RESULT_TIMEOUT_MS: 'toolResultTimeoutMs',
+  GATEWAY_MAX_PARKED_TURNS: 'maxParkedTurns',
   GATEWAY_FETCH_REMOTE_IMAGES: 'fetchRemoteImages',
 };
 const LIST_KEYS = new Set<keyof GatewayConfig>(['apiKeys', 'builtinTools']);

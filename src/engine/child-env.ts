@@ -36,6 +36,35 @@ export function allowlistedEnv(source: NodeJS.ProcessEnv): Record<string, string
   return out;
 }
 
+/** Variables that carry (or select) Anthropic credentials. The auth layer picks one source and the
+ * child gets only that source's variables, so a lower-precedence credential never rides along. */
+const CREDENTIAL_EXACT = new Set([
+  'ANTHROPIC_API_KEY',
+  'ANTHROPIC_AUTH_TOKEN',
+  'CLAUDE_CODE_OAUTH_TOKEN',
+  'CLAUDE_CODE_OAUTH_REFRESH_TOKEN',
+  'CLAUDE_CODE_USE_BEDROCK',
+  'CLAUDE_CODE_USE_VERTEX',
+  'CLAUDE_CODE_SKIP_BEDROCK_AUTH',
+  'CLAUDE_CODE_SKIP_VERTEX_AUTH',
+  'ANTHROPIC_BEDROCK_BASE_URL',
+  'ANTHROPIC_VERTEX_BASE_URL',
+  'ANTHROPIC_VERTEX_PROJECT_ID',
+  'GOOGLE_APPLICATION_CREDENTIALS',
+  'GOOGLE_CLOUD_PROJECT',
+  'GCLOUD_PROJECT',
+  'CLOUD_ML_REGION',
+]);
+const CREDENTIAL_PREFIXES = ['AWS_', 'VERTEX_REGION_'];
+
+export function isCredentialEnvName(name: string): boolean {
+  return CREDENTIAL_EXACT.has(name) || CREDENTIAL_PREFIXES.some((p) => name.startsWith(p));
+}
+
+export function withoutCredentials(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !isCredentialEnvName(k)));
+}
+
 /** What the gateway always sets for its children, whatever the operator's env says. */
 export function gatewayCliEnv(maxRetries: number): Record<string, string> {
   return {

@@ -11,7 +11,8 @@ import type { Logger } from '../log.js';
 import { PushQueue } from './push-queue.js';
 import type { AnthropicBlock } from './prompt.js';
 
-export type ProcessState = 'spawning' | 'ready' | 'busy' | 'done';
+/** parked: suspended mid-turn while the client runs its tools (see parked-turns.ts). */
+export type ProcessState = 'spawning' | 'ready' | 'busy' | 'parked' | 'done';
 
 export interface SpawnSpec {
   claudePath: string;

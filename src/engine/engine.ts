@@ -4,19 +4,32 @@
 // kills the process; nothing outlives its turn.
 import crypto from 'node:crypto';
 import path from 'node:path';
-import type { Options } from '@anthropic-ai/claude-agent-sdk';
+import type { Options, SDKMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { GatewayConfig } from '../config/config.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { allowlistedEnv, gatewayCliEnv } from './child-env.js';
+import { allowlistedEnv, gatewayCliEnv, withoutCredentials } from './child-env.js';
 import { CliProcess } from './cli-process.js';
+import { ClientToolServer, toMcpResult } from './client-tools.js';
 import { FrameTranslator } from './frames.js';
 import { Limiter } from './limiter.js';
 import { ModelCatalog, type ModelEntry } from './models.js';
+import { ParkedTurns } from './parked-turns.js';
 import { ProcessPool } from './pool.js';
 import { renderPrompt } from './prompt.js';
 import { applyStopSequences } from './stop-sequences.js';
-import type { Turn, TurnEvent, TurnRequest } from './types.js';
+import { StructuredOutputRewriter } from './structured-output.js';
+import { checkToolHistory, planTools, trailingResults, type ToolPlan } from './tool-requests.js';
+import { clientToolOptions, ToolSession } from './tool-session.js';
+import type { ToolDefinition, Turn, TurnEvent, TurnRequest } from './types.js';
+
+/** A turn with client tools: its session, and for a resumed turn the live frames to go on reading. */
+interface Tooling {
+  session: ToolSession;
+  shapeKey: string;
+  model: string;
+  frames?: AsyncIterator<SDKMessage>;
+}
 
 export const NEUTRAL_SYSTEM_PROMPT = 'You are a helpful assistant. Answer the user directly.';
 
@@ -28,6 +41,14 @@ interface TurnShape {
   thinking?: unknown;
   maxOutputTokens?: number;
   outputSchema?: unknown;
+  /** Client tools, sorted by name (an in-process MCP server per process serves them). */
+  tools?: ToolDefinition[];
+}
+
+/** Told how turns end, so the auth layer keeps its status truthful without the engine knowing about it. */
+export interface TurnObserver {
+  onTurnSuccess?(): void;
+  onUpstreamAuthFailure?(err: GatewayError): void;
 }
 
 export interface EngineDeps {
@@ -36,6 +57,7 @@ export interface EngineDeps {
   claudePath: string;
   /** The environment the CLI's allowlisted env is taken from (process.env, or a test's). */
   baseEnv: NodeJS.ProcessEnv;
+  observer?: TurnObserver;
 }
 
 export class Engine {
@@ -43,16 +65,23 @@ export class Engine {
   readonly pool: ProcessPool;
   catalog: ModelCatalog | undefined;
   private readonly live = new Set<CliProcess>();
+  /** Turns suspended while their clients run tools. */
+  readonly parked: ParkedTurns;
+  private readonly toolServers = new WeakMap<CliProcess, ClientToolServer>();
   private draining = false;
   private readonly workRoot: string;
-  /** Extra env for the CLI (credentials chosen by the auth layer); replaced when the login changes. */
-  private credentialEnv: Record<string, string> = {};
+  /** The CLI's credential variables, chosen by the auth layer; replaced when the login changes. Until
+   * set, the base env's own credential variables pass through unchanged. */
+  private credentialEnv: Record<string, string> | undefined;
+  /** Bumped per credential switch: a turn that started under older credentials reports nothing. */
+  private credentialGen = 0;
 
   constructor(private readonly deps: EngineDeps) {
     const c = deps.config;
     this.limiter = new Limiter(c.maxConcurrency, c.maxQueue, c.queueTimeoutMs, () => c.fallbackRetryAfterSec);
     this.pool = new ProcessPool({ perProfile: c.warmPerProfile, maxProfiles: c.warmProfiles, idleMs: c.warmIdleMs });
     this.workRoot = path.join(c.dataDir, 'work');
+    this.parked = new ParkedTurns(c.maxParkedTurns, c.toolResultTimeoutMs, deps.log);
   }
 
   /** Read the model catalog from the CLI; fails if the CLI cannot start. Then warm the default shape. */
@@ -68,6 +97,7 @@ export class Engine {
 
   setCredentialEnv(env: Record<string, string>): void {
     this.credentialEnv = env;
+    this.credentialGen++;
     void this.pool.reset();
   }
 
@@ -85,16 +115,18 @@ export class Engine {
 
   private env(shape: TurnShape): Record<string, string> {
     const env = {
-      ...allowlistedEnv(this.deps.baseEnv),
+      ...(this.credentialEnv ? withoutCredentials(allowlistedEnv(this.deps.baseEnv)) : allowlistedEnv(this.deps.baseEnv)),
       ...this.credentialEnv,
       ...this.deps.config.extraCliEnv,
       ...gatewayCliEnv(this.deps.config.cliMaxRetries),
     };
     if (shape.maxOutputTokens) env.CLAUDE_CODE_MAX_OUTPUT_TOKENS = String(shape.maxOutputTokens);
+    // The model must see the client's tool results whole, not truncated at the CLI's MCP default (25k tokens).
+    if (shape.tools) env.MAX_MCP_OUTPUT_TOKENS = '1000000';
     return env;
   }
 
-  private options(shape: TurnShape): Options {
+  private options(shape: TurnShape, toolServer?: ClientToolServer): Options {
     const builtin = this.deps.config.builtinTools;
     const o: Options = {
       model: shape.model,
@@ -111,17 +143,21 @@ export class Engine {
     if (shape.effort) o.effort = shape.effort as Options['effort'];
     if (shape.thinking) o.thinking = shape.thinking as Options['thinking'];
     if (shape.outputSchema) o.outputFormat = { type: 'json_schema', schema: shape.outputSchema as Record<string, unknown> };
+    // The CLI's own MCP call timeout must outlast the gateway's wait for the client's results.
+    if (toolServer) Object.assign(o, clientToolOptions(toolServer, this.deps.config.toolResultTimeoutMs + 60_000));
     return o;
   }
 
   private spawn(shape: TurnShape): CliProcess {
+    const toolServer = shape.tools ? new ClientToolServer(shape.tools) : undefined;
     const proc = new CliProcess({
       claudePath: this.deps.claudePath,
       workRoot: this.workRoot,
       env: this.env(shape),
-      options: this.options(shape),
+      options: this.options(shape, toolServer),
       log: this.deps.log,
     });
+    if (toolServer) this.toolServers.set(proc, toolServer);
     this.live.add(proc);
     void proc.exited.then(() => this.live.delete(proc));
     return proc;
@@ -130,6 +166,8 @@ export class Engine {
   async start(req: TurnRequest, signal: AbortSignal): Promise<Turn> {
     if (this.draining) throw new GatewayError('unavailable', 'The gateway is shutting down; retry on another instance.', { retryAfterSec: 5 });
     const model = this.resolveModel(req.model);
+    const plan = planTools(req);
+    checkToolHistory(req.messages, (id) => this.parked.has(id));
     const prompt = renderPrompt(req.messages);
     const shape: TurnShape = {
       model: model.cliModel,
@@ -138,13 +176,17 @@ export class Engine {
       thinking: req.thinking,
       maxOutputTokens: req.maxOutputTokens,
       outputSchema: req.outputSchema,
+      tools: plan.tools,
     };
+    const shapeKey = JSON.stringify(shape);
+    const resumed = plan.tools ? await this.resume(req, plan, shapeKey, signal) : undefined;
+    if (resumed) return resumed;
     const queuedAt = Date.now();
     const release = await this.limiter.acquire(signal);
     const queueMs = Date.now() - queuedAt;
     let proc: CliProcess;
     try {
-      proc = this.pool.take(JSON.stringify(shape), () => this.spawn(shape));
+      proc = this.pool.take(shapeKey, () => this.spawn(shape));
     } catch (e) {
       release();
       throw e;
@@ -153,9 +195,50 @@ export class Engine {
       id: crypto.randomUUID().replace(/-/g, ''),
       model: model.resolved,
       created: Math.floor(Date.now() / 1000),
-      events: this.run(proc, prompt, req, signal, release, queueMs),
+      events: this.run(proc, prompt, req, signal, release, queueMs, this.credentialGen, this.tooling(proc, plan, shapeKey, model.resolved)),
     };
     return turn;
+  }
+
+  private tooling(proc: CliProcess, plan: ToolPlan, shapeKey: string, model: string): Tooling | undefined {
+    const server = this.toolServers.get(proc);
+    if (!server) return undefined;
+    server.setPolicy(plan.policy);
+    return { session: new ToolSession(server), shapeKey, model };
+  }
+
+  /**
+   * Continue a suspended turn with the client's tool results, in its live process, when one waits
+   * for exactly these calls. Undefined when none does: the caller rebuilds from the history.
+   */
+  private async resume(req: TurnRequest, plan: ToolPlan, shapeKey: string, signal: AbortSignal): Promise<Turn | undefined> {
+    const { results, otherParts } = trailingResults(req.messages);
+    if (!results.length) return undefined;
+    const parked = this.parked.claim(results.map((r) => r.callId), shapeKey);
+    if (!parked) return undefined;
+    // New user content beside the results cannot reach a suspended turn (only tool results can).
+    if (otherParts) {
+      void parked.proc.kill();
+      return undefined;
+    }
+    const queuedAt = Date.now();
+    let release: () => void;
+    try {
+      release = await this.limiter.acquire(signal);
+    } catch (e) {
+      this.parked.park({ ...parked, parkedAt: Date.now() });
+      throw e;
+    }
+    parked.server.setPolicy(plan.policy);
+    const wanted = new Set(parked.callIds);
+    for (const r of results) if (wanted.has(r.callId)) parked.server.answer(r.callId, toMcpResult(r.content, r.isError));
+    const tooling: Tooling = { session: new ToolSession(parked.server), shapeKey, model: parked.model, frames: parked.frames };
+    return {
+      id: crypto.randomUUID().replace(/-/g, ''),
+      model: parked.model,
+      created: Math.floor(Date.now() / 1000),
+      events: this.run(parked.proc, [], req, signal, release, Date.now() - queuedAt, this.credentialGen, tooling),
+    };
   }
 
   private async *run(
@@ -165,6 +248,8 @@ export class Engine {
     signal: AbortSignal,
     release: () => void,
     queueMs: number,
+    gen: number,
+    tooling?: Tooling,
   ): AsyncGenerator<TurnEvent> {
     const c = this.deps.config;
     const startedAt = Date.now();
@@ -177,27 +262,43 @@ export class Engine {
       void proc.kill();
     }, c.turnTimeoutMs);
     const translator = new FrameTranslator({ maxRetryWaitMs: c.maxRetryWaitMs, fallbackRetryAfterSec: c.fallbackRetryAfterSec });
+    const structured = req.outputSchema ? new StructuredOutputRewriter() : undefined;
+    // Client tool calls reach the client under their own names; tool calls the CLI runs itself do not.
+    const session = tooling?.session ?? new ToolSession();
     let outcome = 'error';
+    /** Set when the turn was handed to the client for tool calls: the process is parked, not killed. */
+    let pausedIds: string[] | undefined;
+    let handedOver = false;
+    let frames: AsyncIterator<SDKMessage> | undefined;
     try {
       try {
         await proc.ready;
       } catch {
         throw new GatewayError('cli_failure', 'Claude Code failed to start.', { code: 'cli_start_failed' });
       }
-      proc.send(prompt);
-      const frames = proc.frames();
+      // A resumed turn goes on reading its live frames; the client's results were already handed over.
+      const it = (frames = tooling?.frames ?? (proc.send(prompt), proc.frames()));
       async function* translated(): AsyncGenerator<TurnEvent> {
         for (;;) {
           let next: IteratorResult<unknown>;
           try {
-            next = await frames.next();
+            next = await it.next();
           } catch {
             next = { done: true, value: undefined };
           }
           if (next.done) break;
           const { events, finished } = translator.push(next.value as never);
-          yield* events;
+          const rewritten = structured ? structured.rewrite(next.value, events) : events;
+          const step = session.filter(next.value, rewritten);
+          // The usage on a resumed turn's result frame covers every round of the CLI turn; this
+          // response reports only what it streamed.
+          yield* tooling?.frames ? step.events.map((ev) => (ev.type === 'done' ? { ...ev, usage: translator.usageSoFar() } : ev)) : step.events;
           if (finished) return;
+          if (step.pause) {
+            pausedIds = tooling!.session.paused();
+            yield { type: 'done', stopReason: 'tool_use', stopSequence: null, usage: translator.usageSoFar(), costUsd: 0 };
+            return;
+          }
         }
         if (signal.aborted) return;
         if (timedOut) throw new GatewayError('timeout', 'The turn took longer than the gateway allows.');
@@ -205,22 +306,42 @@ export class Engine {
       }
       for await (const ev of applyStopSequences(translated(), req.stop, () => translator.usageSoFar())) {
         if (firstTokenMs === undefined && ev.type !== 'block_start') firstTokenMs = Date.now() - startedAt;
+        // Before the yield: a consumer may stop iterating once it has the final event.
+        if (ev.type === 'done') this.observe(gen, (o) => o.onTurnSuccess?.());
+        if (ev.type === 'done') handedOver = ev.stopReason === 'tool_use' && pausedIds !== undefined;
         yield ev;
         if (ev.type === 'done') {
           outcome = ev.stopReason;
           return;
         }
       }
+    } catch (e) {
+      if (e instanceof GatewayError && e.kind === 'upstream_auth') this.observe(gen, (o) => o.onUpstreamAuthFailure?.(e));
+      throw e;
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       if (signal.aborted) outcome = 'client_gone';
+      else if (handedOver) outcome = 'tool_use';
       release();
-      void proc.kill();
+      // Suspended for the client's tools: parked without its slot until the results come.
+      if (handedOver && tooling && frames && pausedIds && !signal.aborted && !timedOut) {
+        this.parked.park({ proc, server: tooling.session.server!, frames, callIds: pausedIds, shapeKey: tooling.shapeKey, model: tooling.model, parkedAt: Date.now() });
+      } else void proc.kill();
       this.deps.log.info(
-        { turn: proc.id, pid: proc.pid, queueMs, ttftMs: firstTokenMs, totalMs: Date.now() - startedAt, outcome },
+        { turn: proc.id, pid: proc.pid, queueMs, ttftMs: firstTokenMs, totalMs: Date.now() - startedAt, outcome, tools: tooling && (tooling.frames ? 'resumed' : 'started') },
         'turn finished',
       );
+    }
+  }
+
+  private observe(gen: number, call: (o: TurnObserver) => void): void {
+    const o = this.deps.observer;
+    if (!o || gen !== this.credentialGen) return;
+    try {
+      call(o);
+    } catch (err) {
+      this.deps.log.error({ err: (err as Error).message }, 'turn observer failed');
     }
   }
 
@@ -232,10 +353,13 @@ export class Engine {
   async drain(deadlineMs: number): Promise<void> {
     this.draining = true;
     await this.pool.close();
+    await this.parked.closeAll();
     const busy = () => [...this.live].filter((p) => p.state === 'busy' || p.state === 'spawning');
     const until = Date.now() + deadlineMs;
     while (busy().length && Date.now() < until) {
-      await Promise.race([Promise.all(busy().map((p) => p.exited)), new Promise((r) => setTimeout(r, Math.max(0, until - Date.now())))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(busy().map((p) => p.exited)), new Promise((r) => (timer = setTimeout(r, Math.max(0, until - Date.now()))))]);
+      clearTimeout(timer); // else it holds the event loop open for the rest of the deadline
     }
     await Promise.all([...this.live].map((p) => p.kill()));
   }

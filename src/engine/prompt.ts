@@ -47,7 +47,11 @@ export function splitConversation(messages: ChatMessage[]): { history: ChatMessa
 }
 
 export function renderPrompt(messages: ChatMessage[]): AnthropicBlock[] {
-  const { history, current } = splitConversation(messages);
+  let { history, current } = splitConversation(messages);
+  // Tool results answer calls in the record, so they go into it with their call ids (a turn rebuilt
+  // after its suspended process is gone); the model then goes on from them.
+  const answersTools = current.some((m) => m.content.some((p) => p.type === 'tool_result'));
+  if (answersTools) [history, current] = [messages, []];
   const currentBlocks = current.flatMap((m) => toBlocks(m.content));
   if (!history.length) return currentBlocks.length ? currentBlocks : [{ type: 'text', text: '(empty message)' }];
 
@@ -76,6 +80,7 @@ export function renderPrompt(messages: ChatMessage[]): AnthropicBlock[] {
     ...attachments,
   ];
   if (currentBlocks.length) blocks.push(...currentBlocks);
+  else if (answersTools) blocks.push({ type: 'text', text: 'The record ends with the results of your tool calls. Continue from there: use those results.' });
   else blocks.push({ type: 'text', text: 'Continue the conversation: go on from your last message in the record.' });
   return blocks;
 }

@@ -1,7 +1,12 @@
 // The HTTP surface: /health without auth, everything else behind the gateway key.
 import { Hono } from 'hono';
+import { registerAuthRoutes, type AuthRouteDeps } from '../auth/routes.js';
 import { keyMatches } from '../config/api-key.js';
 import { registerChatCompletions } from '../dialects/openai-chat/route.js';
+import { registerAnthropicMessages } from '../dialects/anthropic-messages/route.js';
+import { anthropicModel, anthropicModelList } from '../dialects/anthropic-messages/models.js';
+import { errorShapeFor, speaksAnthropic } from '../dialects/dialect.js';
+import { registerResponses } from '../dialects/openai-responses/route.js';
 import { openAIModel, openAIModelList } from '../dialects/openai-chat/models.js';
 import { openAIErrorBody } from '../dialects/shared/openai-error.js';
 import { GatewayError } from '../errors.js';
@@ -11,6 +16,8 @@ import { errorResponse } from './respond.js';
 export interface AppDeps extends RouteDeps {
   keys: string[];
   isReady: () => boolean;
+  /** The Claude login routes (/auth); absent, /auth is just another path behind the key. */
+  auth?: AuthRouteDeps;
 }
 
 export function presentedKey(header: (name: string) => string | undefined): string | undefined {
@@ -32,26 +39,31 @@ export function createApp(deps: AppDeps): Hono {
 
   app.use('*', async (c, next) => {
     if (c.req.path === '/health') return next();
+    // /auth checks the key itself: as a header, or through the page's session cookie (auth/routes.ts).
+    if (deps.auth && (c.req.path === '/auth' || c.req.path.startsWith('/auth/'))) return next();
     const key = presentedKey((n) => c.req.header(n));
     if (!key || !keyMatches(key, deps.keys)) {
-      return errorResponse(c, new GatewayError('authentication', key ? 'Incorrect API key provided.' : 'Missing API key: send it as Authorization: Bearer <key> or x-api-key.', { code: 'invalid_api_key' }), openAIErrorBody);
+      return errorResponse(c, new GatewayError('authentication', key ? 'Incorrect API key provided.' : 'Missing API key: send it as Authorization: Bearer <key> or x-api-key.', { code: 'invalid_api_key' }), errorShapeFor(c));
     }
     return next();
   });
 
+  if (deps.auth) registerAuthRoutes(app, deps.auth);
   registerChatCompletions(app, deps);
+  registerAnthropicMessages(app, deps);
+  registerResponses(app, deps);
 
-  app.get('/v1/models', (c) => openAIModelList(c, deps.engine.catalog?.list() ?? []));
+  app.get('/v1/models', (c) => (speaksAnthropic(c) ? anthropicModelList : openAIModelList)(c, deps.engine.catalog?.list() ?? []));
   app.get('/v1/models/:id{.+}', (c) => {
     const m = deps.engine.catalog?.get(c.req.param('id'));
-    if (!m) return errorResponse(c, new GatewayError('model_not_found', `The model '${c.req.param('id')}' does not exist.`, { param: 'model', code: 'model_not_found' }), openAIErrorBody);
-    return c.json(openAIModel(m));
+    if (!m) return errorResponse(c, new GatewayError('model_not_found', `The model '${c.req.param('id')}' does not exist.`, { param: 'model', code: 'model_not_found' }), errorShapeFor(c));
+    return c.json(speaksAnthropic(c) ? anthropicModel(m) : openAIModel(m));
   });
 
-  app.notFound((c) => errorResponse(c, new GatewayError('not_found', `No route for ${c.req.method} ${c.req.path}.`), openAIErrorBody));
+  app.notFound((c) => errorResponse(c, new GatewayError('not_found', `No route for ${c.req.method} ${c.req.path}.`), errorShapeFor(c)));
   app.onError((err, c) => {
     deps.log.error({ err: err.message, stack: err.stack }, 'unhandled error');
-    return errorResponse(c, err, openAIErrorBody);
+    return errorResponse(c, err, errorShapeFor(c));
   });
   return app;
 }

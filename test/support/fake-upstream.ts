@@ -11,6 +11,11 @@
 //   [[thinking:TEXT]]     emit a thinking block (with signature) before the answer
 //   [[tool:NAME:JSON]]    call tool NAME with input JSON (repeatable: parallel calls)
 //   [[after-tool:TEXT]]   when the request carries tool results, answer TEXT plus the results' text
+//   [[stream-error]]      after the content blocks, an `event: error` (overloaded_error) ends the stream
+//   [[tool-rounds:N]]     call the [[tool]] markers again after each round of results, N rounds in all
+//   [[tool-if-pushed:NAME:JSON]]  call tool NAME when the CLI's Stop hook sent the model back
+// Tool results count whether they arrive as tool_result blocks or inside the gateway's
+// <conversation_record> (a conversation rebuilt from the client's history).
 // Without a marker it answers "Hello from the scripted upstream."
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -53,6 +58,37 @@ function lastUserText(messages: any[]): string {
     if (Array.isArray(m.content) && m.content.some((b: any) => b.type === 'tool_result')) return t;
   }
   return messages.map((m) => textOf(m.content)).join('\n');
+}
+
+/** The gateway's rebuilt history record in a prompt: its user texts, and the tool results it ends with. */
+function recordOf(text: string): { userText: string; rounds: number; lastResults?: string[] } | undefined {
+  const m = /<conversation_record>\n(.*)\n<\/conversation_record>/s.exec(text);
+  if (!m) return undefined;
+  let entries: any[];
+  try {
+    entries = JSON.parse(m[1]);
+  } catch {
+    return undefined;
+  }
+  const resultsOf = (e: any): string[] => (e?.content ?? []).filter((c: any) => c?.tool_result).map((c: any) => String(c.tool_result.content));
+  const last = entries[entries.length - 1];
+  const userText = entries
+    .filter((e) => e.role === 'user')
+    .flatMap((e) => e.content.filter((c: unknown) => typeof c === 'string'))
+    .join('\n');
+  const rounds = entries.filter((e) => e.role === 'user' && resultsOf(e).length).length;
+  return { userText, rounds, lastResults: last?.role === 'user' && resultsOf(last).length ? resultsOf(last) : undefined };
+}
+
+/** The text of the last user message with markers, tool results left out (the prompt that set the script). */
+function scriptText(messages: any[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m.role !== 'user') continue;
+    const t = typeof m.content === 'string' ? m.content : (Array.isArray(m.content) ? m.content : []).filter((b: any) => b?.type === 'text').map((b: any) => b.text).join('\n');
+    if (t.includes('[[')) return t;
+  }
+  return '';
 }
 
 function allMarkers(text: string, name: string): string[] {
@@ -117,7 +153,10 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     }
 
     const messages: any[] = Array.isArray(body.messages) ? body.messages : [];
-    const text = lastUserText(messages);
+    let text = lastUserText(messages);
+    // Markers inside a rebuilt record are JSON-escaped: read them from the parsed record instead.
+    const record = recordOf(text);
+    if (record) text = `${record.userText}\n${text.slice(text.indexOf('</conversation_record>'))}`;
     const id = `msg_fake_${++seq}`;
 
     const status = marker(text, 'status');
@@ -147,12 +186,41 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       lastMsg && Array.isArray(lastMsg.content) && lastMsg.content.some((b: any) => b.type === 'tool_result');
     const afterTool = marker(text, 'after-tool');
     const tools = allMarkers(text, 'tool');
+    // After a live tool round the last user message is the results: the script is in the prompt before them.
+    // The CLI hands the model a blocking Stop hook's reason as the last message of the next request.
+    const pushed = /Stop hook feedback:|Stop:Callback hook blocking error/.test(textOf(messages[messages.length - 1]?.content));
+    const prompt = scriptText(messages);
+    const script = (lastIsToolResult || pushed) && !text.includes(prompt) ? `${text}\n${prompt}` : text;
+    const pushedTools = allMarkers(script, 'tool-if-pushed');
+    const rounds = messages.filter((m) => m.role === 'user' && Array.isArray(m.content) && m.content.some((b: any) => b.type === 'tool_result')).length + (record?.rounds ?? 0);
+    const moreRounds = rounds < Number(marker(script, 'tool-rounds') ?? 1);
+    const roundTools = allMarkers(script, 'tool');
+    const callTools = (specs: string[]) => {
+      for (const [i, spec] of specs.entries()) {
+        const colon = spec.indexOf(':');
+        const name = colon < 0 ? spec : spec.slice(0, colon);
+        const input = colon < 0 ? {} : JSON.parse(spec.slice(colon + 1));
+        const declared: any[] = Array.isArray(body.tools) ? body.tools : [];
+        const match = declared.find((t) => t.name === name || String(t.name).endsWith(`__${name}`));
+        blocks.push({ type: 'tool_use', id: `toolu_fake_${seq}_${i}`, name: match?.name ?? name, input });
+      }
+    };
     let stopReason = 'end_turn';
     let answerText: string;
 
-    if (lastIsToolResult || (hasToolResults && afterTool !== undefined && tools.length === 0)) {
+    if (pushed && pushedTools.length) {
+      callTools(pushedTools);
+      stopReason = 'tool_use';
+      answerText = '';
+    } else if ((lastIsToolResult || record?.lastResults) && moreRounds && roundTools.length) {
+      callTools(roundTools);
+      stopReason = 'tool_use';
+      answerText = '';
+    } else if (record?.lastResults && !lastIsToolResult) {
+      answerText = `${afterTool ?? 'Tool said:'} ${record.lastResults.join(' | ')}`;
+    } else if (lastIsToolResult || (hasToolResults && afterTool !== undefined && tools.length === 0)) {
       const results = (lastMsg.content as any[]).filter((b) => b.type === 'tool_result').map((b) => textOf(b.content));
-      answerText = `${afterTool ?? 'Tool said:'} ${results.join(' | ')}`;
+      answerText = `${afterTool ?? marker(script, 'after-tool') ?? 'Tool said:'} ${results.join(' | ')}`;
     } else if (tools.length) {
       for (const [i, spec] of tools.entries()) {
         const colon = spec.indexOf(':');
@@ -235,6 +303,12 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     }
     if (cut) {
       res.destroy();
+      return;
+    }
+    if (marker(text, 'stream-error') !== undefined) {
+      // An error event mid-stream, as the API sends when it overloads after the answer began.
+      send('error', { error: { type: 'overloaded_error', message: 'Overloaded' } });
+      res.end();
       return;
     }
     send('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });

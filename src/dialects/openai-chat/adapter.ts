@@ -2,6 +2,7 @@
 import type { ChatMessage, Effort, Part, ToolChoice, TurnRequest } from '../../engine/types.js';
 import { GatewayError } from '../../errors.js';
 import { imageSource, parseDataUrl } from '../shared/media.js';
+import { checkOutputSchema } from '../shared/output-schema.js';
 import type { ChatMessageIn, ChatRequest } from './schema.js';
 
 type TextContent = string | { type: 'text'; text: string }[];
@@ -89,7 +90,7 @@ export function toTurnRequest(req: ChatRequest): TurnRequest {
   if (rf?.type === 'json_object') turn.outputSchema = { type: 'object' };
   if (rf?.type === 'json_schema') {
     if (!rf.json_schema.schema) throw new GatewayError('invalid_request', "'response_format.json_schema.schema' is required.", { param: 'response_format.json_schema.schema' });
-    turn.outputSchema = rf.json_schema.schema;
+    turn.outputSchema = checkOutputSchema(rf.json_schema.schema, 'response_format.json_schema.schema');
   }
 
   if (req.tools?.length) {

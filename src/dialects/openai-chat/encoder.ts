@@ -33,12 +33,19 @@ export async function collectCompletion(turn: Turn, events: AsyncIterable<TurnEv
   let text = '';
   let reasoning = '';
   let done: Extract<TurnEvent, { type: 'done' }> | undefined;
+  const calls = new Map<number, { id: string; type: 'function'; function: { name: string; arguments: string } }>();
   for await (const ev of events) {
     if (ev.type === 'text_delta') text += ev.text;
     else if (ev.type === 'thinking_delta') reasoning += ev.text;
-    else if (ev.type === 'done') done = ev;
+    else if (ev.type === 'block_start' && ev.block.type === 'tool_use') calls.set(ev.index, { id: ev.block.id, type: 'function', function: { name: ev.block.name, arguments: '' } });
+    else if (ev.type === 'tool_input_delta') {
+      const call = calls.get(ev.index);
+      if (call) call.function.arguments += ev.json;
+    } else if (ev.type === 'done') done = ev;
   }
-  const message: Record<string, unknown> = { role: 'assistant', content: text, refusal: null };
+  // As OpenAI does: a message that only calls tools has null content.
+  const message: Record<string, unknown> = { role: 'assistant', content: text || (calls.size ? null : ''), refusal: null };
+  if (calls.size) message.tool_calls = [...calls.values()].map((c) => ({ ...c, function: { ...c.function, arguments: c.function.arguments || '{}' } }));
   if (reasoning) message.reasoning_content = reasoning;
   return {
     id: `chatcmpl-${turn.id}`,
@@ -71,12 +78,25 @@ export class ChunkEncoder {
     return [this.chunk({ role: 'assistant', content: '' })];
   }
 
+  /** Event block index -> position in tool_calls (streamed as indexed deltas). */
+  private readonly toolIndex = new Map<number, number>();
+
   encode(ev: TurnEvent): object[] {
     switch (ev.type) {
       case 'text_delta':
         return ev.text ? [this.chunk({ content: ev.text })] : [];
       case 'thinking_delta':
         return ev.text ? [this.chunk({ reasoning_content: ev.text })] : [];
+      case 'block_start': {
+        if (ev.block.type !== 'tool_use') return [];
+        const index = this.toolIndex.size;
+        this.toolIndex.set(ev.index, index);
+        return [this.chunk({ tool_calls: [{ index, id: ev.block.id, type: 'function', function: { name: ev.block.name, arguments: '' } }] })];
+      }
+      case 'tool_input_delta': {
+        const index = this.toolIndex.get(ev.index);
+        return index === undefined || !ev.json ? [] : [this.chunk({ tool_calls: [{ index, function: { arguments: ev.json } }] })];
+      }
       case 'done': {
         const out: object[] = [this.chunk({}, finishReason(ev.stopReason))];
         if (this.includeUsage) out.push({ ...this.base, choices: [], usage: chatUsage(ev.usage, ev.costUsd) });

@@ -7,6 +7,7 @@ import { errorResponse } from '../../http/respond.js';
 import { sseResponse } from '../../http/sse.js';
 import { eventsOf, primeTurn } from '../../http/turn-stream.js';
 import { openAIErrorBody } from '../shared/openai-error.js';
+import { resolveRemoteMedia } from '../shared/remote-media.js';
 import { toTurnRequest } from './adapter.js';
 import { ChunkEncoder, collectCompletion } from './encoder.js';
 import { chatRequestSchema } from './schema.js';
@@ -17,7 +18,7 @@ export function registerChatCompletions(app: Hono, deps: RouteDeps): void {
     const ac = clientAbort(c);
     try {
       const body = validate(chatRequestSchema, await readJson(c, config.bodyLimitBytes));
-      const turn = await engine.start(toTurnRequest(body), ac.signal);
+      const turn = await engine.start(await resolveRemoteMedia(toTurnRequest(body), config), ac.signal);
       if (!body.stream) return c.json(await collectCompletion(turn, turn.events));
 
       const primed = await primeTurn(turn.events, config.keepaliveMs);

@@ -2,7 +2,7 @@
 import type { MediaSource } from '../../engine/types.js';
 import { GatewayError } from '../../errors.js';
 
-const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+export const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 
 export function parseDataUrl(url: string, param: string): { mediaType: string; data: string } {
   const m = /^data:([\w.+-]+\/[\w.+-]+)?(?:;[^,;]*)*;base64,(.*)$/s.exec(url);

@@ -1,0 +1,201 @@
+// /auth: the status API, verification, the login flow and the page. Everything here needs the
+// gateway key, given either as a header (API clients, the CLI) or through the page's session
+// cookie; a cookie-authenticated post must also carry the session's CSRF token.
+import crypto from 'node:crypto';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { csrf } from 'hono/csrf';
+import { z } from 'zod';
+import { keyMatches } from '../config/api-key.js';
+import { openAIErrorBody } from '../dialects/shared/openai-error.js';
+import { GatewayError } from '../errors.js';
+import { readJson, validate } from '../http/body.js';
+import { clientAbort } from '../http/context.js';
+import { errorResponse } from '../http/respond.js';
+import type { Logger } from '../log.js';
+import type { AuthService } from './auth-service.js';
+import { classifySecret } from './credentials-store.js';
+import { LoginBusyError, type LoginManager } from './login-manager.js';
+import { pageCsp, renderAuthPage, renderKeyForm } from './page.js';
+import { csrfMatches, WebSessions, type Flash, type WebSession } from './web-session.js';
+
+export interface AuthRouteDeps {
+  auth: AuthService;
+  logins: LoginManager;
+  keys: string[];
+  log: Logger;
+}
+
+const BODY_LIMIT = 64 * 1024;
+const codeSchema = z.object({ code: z.string().trim().min(1, 'Paste the code from the sign-in page.').max(4096).regex(/^[\x21-\x7e]+$/, 'The code has characters a sign-in code never has.') });
+const tokenSchema = z.object({ token: z.string().trim().min(1, 'Paste a token or an API key.').max(4096) });
+const keySchema = z.object({ key: z.string().min(1).max(1024) });
+
+function headerKey(c: Context): string | undefined {
+  const auth = c.req.header('authorization');
+  if (auth?.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
+  return c.req.header('x-api-key')?.trim() || undefined;
+}
+
+const isForm = (c: Context) => /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(c.req.header('content-type') ?? '');
+
+function deny(c: Context, err: GatewayError): Response {
+  return errorResponse(c, err, openAIErrorBody);
+}
+
+/** 403 for a post that did not come from our page: a CSRF failure, not a wrong key. */
+function forbidden(c: Context, message: string): Response {
+  return c.json({ error: { message, type: 'permission_error', param: null, code: 'csrf_failed' } }, 403);
+}
+
+/** hono's origin check (Origin / Sec-Fetch-Site must be this site), as a yes/no. */
+const originCheck = csrf();
+async function sameOrigin(c: Context): Promise<boolean> {
+  try {
+    await originCheck(c, async () => {});
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function html(c: Context, body: (nonce: string) => string, status: 200 | 401 = 200): Response {
+  const nonce = crypto.randomBytes(16).toString('base64');
+  c.header('Content-Security-Policy', pageCsp(nonce));
+  c.header('Cache-Control', 'no-store');
+  c.header('X-Frame-Options', 'DENY');
+  c.header('X-Content-Type-Options', 'nosniff');
+  return c.html(body(nonce), status);
+}
+
+export function registerAuthRoutes(app: Hono, deps: AuthRouteDeps): void {
+  const { auth, logins, keys, log } = deps;
+  const sessions = new WebSessions();
+  const sessionOf = new WeakMap<Request, WebSession>();
+
+  /** A form post answers with a redirect back to the page (and a message on it); an API call with JSON. */
+  function reply(c: Context, flash: Flash | undefined, json: object, status: 200 | 202 | 400 | 409 = 200): Response {
+    const s = sessionOf.get(c.req.raw);
+    if (isForm(c) && s) {
+      if (flash) s.flash = flash;
+      return c.redirect('/auth', 303);
+    }
+    return c.json(json, status);
+  }
+
+  async function body<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+    if (isForm(c)) return validate(schema, await c.req.parseBody());
+    return validate(schema, await readJson(c, BODY_LIMIT));
+  }
+
+  const guard: MiddlewareHandler = async (c, next) => {
+    const key = headerKey(c);
+    if (key) {
+      if (!keyMatches(key, keys)) return deny(c, new GatewayError('authentication', 'Incorrect API key provided.', { code: 'invalid_api_key' }));
+      const s = sessions.fromRequest(c);
+      if (s) sessionOf.set(c.req.raw, s);
+      return next();
+    }
+    // The key form checks the key itself (and hono's csrf() the request's origin).
+    if (c.req.method === 'POST' && c.req.path === '/auth/session') return next();
+    const s = sessions.fromRequest(c);
+    if (!s) {
+      if (c.req.method === 'GET' && c.req.path === '/auth') return html(c, (n) => renderKeyForm(n), 401);
+      return deny(c, new GatewayError('authentication', 'Missing API key: send it as Authorization: Bearer <key> or x-api-key, or sign in at /auth.', { code: 'invalid_api_key' }));
+    }
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+      const given = c.req.header('x-csrf-token') ?? (isForm(c) ? String((await c.req.parseBody()).csrf ?? '') : undefined);
+      if (!csrfMatches(given, s.csrf)) {
+        log.warn({ path: c.req.path }, 'auth form post without a valid CSRF token');
+        return forbidden(c, 'The form is out of date or did not come from this page: reload /auth and try again.');
+      }
+    }
+    sessionOf.set(c.req.raw, s);
+    return next();
+  };
+  app.use('/auth', guard);
+  app.use('/auth/*', bodyLimit({ maxSize: BODY_LIMIT, onError: (c) => deny(c, new GatewayError('request_too_large', 'The request body is too large.')) }));
+  app.use('/auth/*', guard);
+
+  app.get('/auth', (c) => {
+    const s = sessionOf.get(c.req.raw) ?? sessions.create(c);
+    const flash = s.flash;
+    s.flash = undefined;
+    return html(c, (nonce) => renderAuthPage({ status: auth.status(), login: logins.view(), csrf: s.csrf, flash, nonce }));
+  });
+
+  app.post('/auth/session', async (c) => {
+    if (!(await sameOrigin(c))) return forbidden(c, 'Sign in from the /auth page of this gateway.');
+    let key: string;
+    try {
+      key = validate(keySchema, await c.req.parseBody()).key;
+    } catch {
+      return html(c, (n) => renderKeyForm(n, 'Enter the gateway API key.'), 401);
+    }
+    if (!keyMatches(key, keys)) return html(c, (n) => renderKeyForm(n, 'That is not the gateway API key.'), 401);
+    sessions.create(c);
+    return c.redirect('/auth', 303);
+  });
+
+  app.post('/auth/session/end', (c) => {
+    sessions.end(c, sessionOf.get(c.req.raw));
+    return c.redirect('/auth', 303);
+  });
+
+  app.get('/auth/status', (c) => c.json(auth.status()));
+
+  app.post('/auth/verify', async (c) => {
+    const ac = clientAbort(c);
+    const r = await auth.verify(ac.signal);
+    return reply(c, { kind: r.ok ? 'ok' : 'error', message: r.message }, r);
+  });
+
+  app.get('/auth/login', (c) => c.json({ login: logins.view() }));
+
+  app.post('/auth/login/start', async (c) => {
+    try {
+      logins.start();
+    } catch (e) {
+      if (e instanceof LoginBusyError) return reply(c, { kind: 'error', message: e.message }, openAIErrorBody(new GatewayError('invalid_request', e.message, { code: 'login_in_progress' })), 409);
+      throw e;
+    }
+    // Answer once the sign-in link is there (or the start failed): no client needs to poll for it.
+    const view = await logins.waitForLink();
+    return reply(c, undefined, { login: view });
+  });
+
+  app.post('/auth/login/code', async (c) => {
+    const { code } = await body(c, codeSchema);
+    if (logins.view()?.state !== 'awaiting_code') {
+      const msg = 'No login is waiting for a code: start one with "Log in with Claude".';
+      return reply(c, { kind: 'error', message: msg }, openAIErrorBody(new GatewayError('invalid_request', msg, { code: 'no_login_in_progress' })), 409);
+    }
+    return reply(c, undefined, { login: await logins.submitCode(code) });
+  });
+
+  app.post('/auth/login/cancel', (c) => reply(c, { kind: 'ok', message: 'The login was cancelled.' }, { login: logins.cancel() }));
+
+  app.post('/auth/token', async (c) => {
+    const { token } = await body(c, tokenSchema);
+    const kind = classifySecret(token);
+    if (!kind) {
+      const msg = 'That is neither a Claude token (sk-ant-oat01-…) nor an Anthropic API key (sk-ant-api03-…). Copy it again, whole.';
+      return reply(c, { kind: 'error', message: msg }, openAIErrorBody(new GatewayError('invalid_request', msg, { param: 'token', code: 'invalid_value' })), 400);
+    }
+    const { shadowedBy } = auth.storeCredential({ kind, secret: token, origin: 'pasted', expires_at: null });
+    if (shadowedBy) {
+      const msg = `Stored, but ${shadowedBy} takes precedence and stays in use. Remove it to use the pasted ${kind === 'api_key' ? 'key' : 'token'}.`;
+      return reply(c, { kind: 'error', message: msg }, { stored: true, shadowed_by: shadowedBy, verification: null, status: auth.status() });
+    }
+    const v = await auth.verify(clientAbort(c).signal);
+    const message = v.ok ? `Saved and in use. ${v.message}` : `Saved and in use, but: ${v.message}`;
+    return reply(c, { kind: v.ok ? 'ok' : 'error', message }, { stored: true, shadowed_by: null, verification: { ok: v.ok, message: v.message }, status: v.status });
+  });
+
+  app.post('/auth/logout', (c) => {
+    const { removed, status } = auth.logout();
+    const now = status.source ? ` Now using ${status.source}.` : ' The gateway has no Claude credentials now.';
+    const message = removed ? `Logged out: the stored credential was deleted.${now}` : `This gateway had no stored credential to remove.${now}`;
+    return reply(c, { kind: 'ok', message }, { removed, status });
+  });
+}

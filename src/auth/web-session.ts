@@ -1,0 +1,68 @@
+// Sessions for the /auth page: entering the gateway key once sets an HttpOnly, SameSite=Strict
+// cookie scoped to /auth. Each session has its own CSRF token that every form post must carry.
+// Sessions live in memory: a restarted gateway asks for the key again, which is the safe default.
+import crypto from 'node:crypto';
+import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+
+export const SESSION_COOKIE = 'ccg_auth';
+const TTL_MS = 12 * 60 * 60_000;
+const MAX_SESSIONS = 1000;
+
+export interface Flash {
+  kind: 'ok' | 'error';
+  message: string;
+}
+
+export interface WebSession {
+  id: string;
+  csrf: string;
+  expires: number;
+  /** One message for the next page view (after a form post redirects back). */
+  flash?: Flash;
+}
+
+export class WebSessions {
+  private readonly sessions = new Map<string, WebSession>();
+
+  create(c: Context): WebSession {
+    this.sweep();
+    const s: WebSession = { id: crypto.randomBytes(32).toString('base64url'), csrf: crypto.randomBytes(32).toString('base64url'), expires: Date.now() + TTL_MS };
+    this.sessions.set(s.id, s);
+    const secure = new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
+    setCookie(c, SESSION_COOKIE, s.id, { httpOnly: true, sameSite: 'Strict', path: '/auth', secure, maxAge: TTL_MS / 1000 });
+    return s;
+  }
+
+  fromRequest(c: Context): WebSession | undefined {
+    const id = getCookie(c, SESSION_COOKIE);
+    if (!id) return undefined;
+    const s = this.sessions.get(id);
+    if (!s) return undefined;
+    if (s.expires < Date.now()) {
+      this.sessions.delete(id);
+      return undefined;
+    }
+    return s;
+  }
+
+  end(c: Context, s: WebSession | undefined): void {
+    if (s) this.sessions.delete(s.id);
+    deleteCookie(c, SESSION_COOKIE, { path: '/auth' });
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, s] of this.sessions) if (s.expires < now) this.sessions.delete(id);
+    // Bounded: someone with the key creating sessions in a loop must not grow memory without end.
+    while (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
+  }
+}
+
+/** Constant-time comparison of a presented CSRF token with the session's. */
+export function csrfMatches(given: string | undefined, expected: string): boolean {
+  if (!given) return false;
+  const a = crypto.createHash('sha256').update(given).digest();
+  const b = crypto.createHash('sha256').update(expected).digest();
+  return crypto.timingSafeEqual(a, b);
+}

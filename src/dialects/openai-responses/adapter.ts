@@ -1,0 +1,129 @@
+// Responses request -> TurnRequest. Pure translation: no I/O, no engine knowledge.
+import type { ChatMessage, Part, ToolChoice, TurnRequest } from '../../engine/types.js';
+import { GatewayError } from '../../errors.js';
+import { EFFORTS } from '../openai-chat/adapter.js';
+import { imageSource, parseDataUrl } from '../shared/media.js';
+import { checkOutputSchema } from '../shared/output-schema.js';
+import type { ContentPartIn, InputItem, ResponsesRequest } from './schema.js';
+
+function unsupported(message: string, param: string): never {
+  throw new GatewayError('invalid_request', message, { param });
+}
+
+function filePart(p: Extract<ContentPartIn, { type: 'input_file' }>, param: string): Part {
+  if (p.file_url) return { type: 'document', source: { type: 'url', url: p.file_url }, title: p.filename ?? undefined };
+  if (!p.file_data) unsupported(`'${param}' needs file_data (base64 or a data URL); uploaded file ids are not supported.`, param);
+  const data = p.file_data.startsWith('data:') ? parseDataUrl(p.file_data, `${param}.file_data`) : { mediaType: 'application/pdf', data: p.file_data };
+  if (data.mediaType.startsWith('image/')) return { type: 'image', source: imageSource(`data:${data.mediaType};base64,${data.data}`, `${param}.file_data`) };
+  if (data.mediaType === 'text/plain') return { type: 'document', source: { type: 'text', mediaType: 'text/plain', data: Buffer.from(data.data, 'base64').toString('utf8') }, title: p.filename ?? undefined };
+  if (data.mediaType !== 'application/pdf') unsupported(`Unsupported file type '${data.mediaType}' in '${param}'; use PDF, plain text or an image.`, param);
+  return { type: 'document', source: { type: 'base64', mediaType: data.mediaType, data: data.data }, title: p.filename ?? undefined };
+}
+
+function contentParts(content: string | ContentPartIn[], param: string): Part[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  return content.map((p, j): Part => {
+    const at = `${param}.${j}`;
+    switch (p.type) {
+      case 'input_text':
+      case 'output_text':
+        return { type: 'text', text: p.text };
+      case 'refusal':
+        return { type: 'text', text: p.refusal };
+      case 'input_image':
+        if (!p.image_url) unsupported(`'${at}' needs image_url (a data URL); uploaded file ids are not supported.`, at);
+        return { type: 'image', source: imageSource(p.image_url, `${at}.image_url`) };
+      case 'input_file':
+        return filePart(p, at);
+      case 'input_audio':
+        return unsupported(`Audio input is not supported by Claude ('${at}').`, at);
+    }
+  });
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
+
+function toolChoice(c: NonNullable<ResponsesRequest['tool_choice']>): ToolChoice | undefined {
+  if (typeof c === 'string') return { type: c };
+  if (c.type === 'function' && c.name) return { type: 'tool', name: c.name };
+  return undefined; // a hosted tool or an allowed_tools list: nothing to force
+}
+
+export function toTurnRequest(req: ResponsesRequest): TurnRequest {
+  if (req.previous_response_id) {
+    unsupported("'previous_response_id' is not supported: the gateway keeps no conversation state; send the whole conversation in 'input' (store: false).", 'previous_response_id');
+  }
+  const system: string[] = [];
+  if (req.instructions) system.push(req.instructions);
+  const messages: ChatMessage[] = [];
+  const push = (role: ChatMessage['role'], parts: Part[]) => {
+    const last = messages[messages.length - 1];
+    if (last && last.role === role) last.content.push(...parts);
+    else messages.push({ role, content: parts });
+  };
+  const items: InputItem[] = typeof req.input === 'string' ? [{ role: 'user', content: req.input }] : req.input;
+  items.forEach((item, i) => {
+    const param = `input.${i}`;
+    if ('role' in item && (item.type === undefined || item.type === 'message')) {
+      const m = item as Extract<InputItem, { role: string }>;
+      const parts = contentParts(m.content, `${param}.content`);
+      if (m.role === 'system' || m.role === 'developer') system.push(parts.map((p) => (p.type === 'text' ? p.text : '')).join(''));
+      else push(m.role, parts);
+      return;
+    }
+    switch (item.type) {
+      case 'function_call': {
+        const f = item as Extract<InputItem, { type: 'function_call' }>;
+        push('assistant', [{ type: 'tool_call', id: f.call_id, name: f.name, input: safeJson(f.arguments) }]);
+        return;
+      }
+      case 'function_call_output': {
+        const f = item as Extract<InputItem, { type: 'function_call_output' }>;
+        push('user', [{ type: 'tool_result', callId: f.call_id, content: contentParts(f.output, `${param}.output`) }]);
+        return;
+      }
+      case 'reasoning': {
+        const r = item as Extract<InputItem, { type: 'reasoning' }>;
+        push('assistant', [{ type: 'thinking', text: (r.summary ?? []).map((s) => s.text).join('\n') }]);
+        return;
+      }
+      case 'item_reference':
+        return unsupported(
+          `'${param}' is an item_reference: the gateway keeps no stored items; send the items themselves (with the AI SDK, set providerOptions.openai.store to false).`,
+          param,
+        );
+      default:
+        return; // output items of hosted tools: nothing Claude Code can replay
+    }
+  });
+  if (!messages.length) unsupported("'input' must contain at least one message.", 'input');
+
+  const turn: TurnRequest = { model: req.model, messages };
+  if (system.length) turn.system = system.join('\n\n');
+  if (req.max_output_tokens) turn.maxOutputTokens = req.max_output_tokens;
+  if (req.reasoning?.effort) turn.effort = EFFORTS[req.reasoning.effort];
+  const format = req.text?.format;
+  if (format?.type === 'json_object') turn.outputSchema = { type: 'object' };
+  if (format?.type === 'json_schema') turn.outputSchema = checkOutputSchema(format.schema, 'text.format.schema');
+
+  const tools = (req.tools ?? []).filter((t): t is typeof t & { type: 'function'; name: string } => t.type === 'function');
+  if (tools.length) {
+    turn.tools = tools.map((t) => ({
+      name: t.name,
+      description: (t.description as string | null | undefined) ?? undefined,
+      inputSchema: (t.parameters as Record<string, unknown> | null | undefined) ?? { type: 'object', properties: {} },
+    }));
+  }
+  if (req.tool_choice) {
+    const choice = toolChoice(req.tool_choice);
+    if (choice) turn.toolChoice = choice;
+  }
+  if (req.parallel_tool_calls != null) turn.parallelToolCalls = req.parallel_tool_calls;
+  return turn;
+}
