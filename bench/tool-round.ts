@@ -48,6 +48,7 @@ async function measure(label: string, warm: boolean, live: boolean): Promise<str
 }
 
 const rows = [
+  // Without the warm pool: otherwise each first round's replacement spawn competes for CPU with the measured round.
   await measure('live (parked process resumed)', false, true),
   await measure('rebuild, warm process', true, false),
   await measure('rebuild, cold (no warm pool)', false, false),

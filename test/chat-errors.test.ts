@@ -87,6 +87,10 @@ describe('authentication', () => {
     assertOpenAIError(none.json, 'authentication_error');
     const wrong = await post({ model: 'sonnet', messages: [{ role: 'user', content: 'x' }] }, { authorization: 'Bearer nope-nope-nope' });
     assert.equal(wrong.res.status, 401);
+    // An OpenAI path answers in OpenAI's shape even when the key came as x-api-key.
+    const viaHeader = await post({ model: 'sonnet', messages: [{ role: 'user', content: 'x' }] }, { 'x-api-key': 'nope-nope-nope' });
+    assert.equal(viaHeader.res.status, 401);
+    assertOpenAIError(viaHeader.json, 'authentication_error');
     const models = await fetch(`${h.baseURL}/models`, { headers: { 'x-api-key': TEST_KEY } });
     assert.equal(models.status, 200);
     const health = await fetch(`${h.gw.url}/health`);

@@ -97,6 +97,13 @@ describe('OpenAI Responses', () => {
     assert.ok(answeredLive(h.upstream, 'bright'));
   });
 
+  test('a tool_choice Claude Code cannot force is a 400, not ignored', async () => {
+    await assert.rejects(
+      openai.responses.create({ model: 'sonnet', tools: [fn], input: 'x', tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'function', name: 'get_weather' }] } }),
+      (e: any) => e.status === 400 && e.param === 'tool_choice' && /allowed_tools/.test(e.message),
+    );
+  });
+
   test('an unknown call_id is a 400', async () => {
     await assert.rejects(
       openai.responses.create({ model: 'sonnet', tools: [fn], input: [{ role: 'user', content: 'x' }, { type: 'function_call_output', call_id: 'call_nobody', output: 'orphan' }] }),

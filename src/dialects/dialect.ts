@@ -9,6 +9,7 @@ import { openAIErrorBody } from './shared/openai-error.js';
 
 export function speaksAnthropic(c: Context): boolean {
   if (c.req.path === '/v1/messages' || c.req.path.startsWith('/v1/messages/')) return true;
+  if (c.req.path.startsWith('/v1/chat/') || c.req.path.startsWith('/v1/responses')) return false;
   if (c.req.header('anthropic-version')) return true;
   return !!c.req.header('x-api-key') && !/^bearer\s/i.test(c.req.header('authorization') ?? '');
 }

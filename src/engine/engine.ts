@@ -1,7 +1,8 @@
 // The engine runs one Claude Code turn per request and owns the CLI processes. start() waits for a
 // concurrency slot, takes a (warm or new) process, sends the prompt and returns the turn, whose
 // events the dialect encoders render. Ending the iteration early (client gone, stop sequence)
-// kills the process; nothing outlives its turn.
+// kills the process; nothing outlives its turn, except a turn handed to the client for its tools,
+// which is parked (parked-turns.ts) until the request with the results continues it.
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Options, SDKMessage } from '@anthropic-ai/claude-agent-sdk';

@@ -52,7 +52,8 @@ function safeJson(s: string): unknown {
 function toolChoice(c: NonNullable<ResponsesRequest['tool_choice']>): ToolChoice | undefined {
   if (typeof c === 'string') return { type: c };
   if (c.type === 'function' && c.name) return { type: 'tool', name: c.name };
-  return undefined; // a hosted tool or an allowed_tools list: nothing to force
+  // A hosted tool, a custom tool or an allowed_tools subset: never silently dropped.
+  return unsupported(`'tool_choice' of type '${c.type}' is not supported: use 'auto', 'none', 'required' or {"type":"function","name":...}.`, 'tool_choice');
 }
 
 export function toTurnRequest(req: ResponsesRequest): TurnRequest {
