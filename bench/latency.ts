@@ -71,6 +71,7 @@ async function main() {
   const rows: string[] = [];
   const scenarios: { name: string; config: ConfigInput }[] = [
     { name: 'warm pool (default)', config: {} },
+    { name: 'warm pool + process reuse', config: { reuseProcesses: true } },
     { name: 'warm pool off', config: { warmProfiles: 0 } },
   ];
   for (const sc of scenarios) {
@@ -88,7 +89,7 @@ async function main() {
       rows.push(
         `| ${sc.name} | ${c} | ${n} | ${fmt(m(g, 'ttft', 50) - m(d, 'ttft', 50))} | ${fmt(m(g, 'ttft', 95) - m(d, 'ttft', 95))} | ${fmt(m(g, 'total', 50) - m(d, 'total', 50))} | ${fmt(m(g, 'total', 95) - m(d, 'total', 95))} | ${fmt(m(g, 'ttft', 50))} / ${fmt(m(d, 'ttft', 50))} |`,
       );
-      process.stderr.write(`${sc.name}, concurrency ${c}: done (pool hits ${gw.engine.pool.hits}, misses ${gw.engine.pool.misses})\n`);
+      process.stderr.write(`${sc.name}, concurrency ${c}: done (pool hits ${gw.engine.pool.hits}, misses ${gw.engine.pool.misses}, processes started ${gw.engine.spawned})\n`);
     }
     await gw.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });

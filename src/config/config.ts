@@ -49,6 +49,15 @@ const schema = z.object({
   warmProfiles: intish.max(16).default(2),
   /** A warm process unused for this long is stopped. */
   warmIdleMs: intish.min(1000).default(5 * 60_000),
+  /**
+   * Reuse a CLI process for the next turn of the same shape after a /clear, instead of starting a new
+   * one per turn: saves the CLI's start-up CPU, which is what limits latency and throughput (see the
+   * README's figures). The cost: the model sees a short note that /clear was run at the top of its
+   * first message. Turns with client tools, cut short or failed are never reused.
+   */
+  reuseProcesses: boolish.default(true),
+  /** A reused process is retired after this many turns. */
+  maxTurnsPerProcess: intish.min(1).default(100),
   /** How long a turn stays suspended in its live process waiting for the client's tool results; after
    * that the process is stopped and a late result is answered by rebuilding the conversation. */
   toolResultTimeoutMs: intish.min(1000).default(120_000),
@@ -91,6 +100,8 @@ const ENV_NAMES: Record<string, keyof GatewayConfig> = {
   GATEWAY_WARM_PER_PROFILE: 'warmPerProfile',
   GATEWAY_WARM_PROFILES: 'warmProfiles',
   GATEWAY_WARM_IDLE_MS: 'warmIdleMs',
+  GATEWAY_REUSE_PROCESSES: 'reuseProcesses',
+  GATEWAY_MAX_TURNS_PER_PROCESS: 'maxTurnsPerProcess',
   GATEWAY_BUILTIN_TOOLS: 'builtinTools',
   GATEWAY_LOGIN_TIMEOUT_MS: 'loginTimeoutMs',
   GATEWAY_TOOL_RESULT_TIMEOUT_MS: 'toolResultTimeoutMs',

@@ -97,7 +97,40 @@ export class CliProcess {
   /** Start a turn with one user message. The frames of the turn come from frames(). */
   send(content: AnthropicBlock[]): void {
     this.state = 'busy';
+    this.turns++;
     this.input.push({ type: 'user', message: { role: 'user', content: content as any }, parent_tool_use_id: null });
+  }
+
+  /** Turns this process has served (a reused process serves several, one after another). */
+  turns = 0;
+
+  /**
+   * Make a finished process fit for another client's turn: /clear discards the conversation (the CLI
+   * answers with a conversation_reset frame and a result). False when that did not happen in time;
+   * the caller then kills the process instead of reusing it.
+   */
+  async clear(timeoutMs: number): Promise<boolean> {
+    if (this.state !== 'busy') return false;
+    const frames = this.frames();
+    this.input.push({ type: 'user', message: { role: 'user', content: '/clear' }, parent_tool_use_id: null });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
+    let reset = false;
+    try {
+      for (;;) {
+        const next = await Promise.race([frames.next(), timeout]);
+        if (next === 'timeout' || next.done) return false;
+        if (next.value.type === 'conversation_reset') reset = true;
+        if (next.value.type === 'result') break;
+      }
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!reset || !this.alive) return false;
+    this.state = 'ready';
+    return true;
   }
 
   frames(): AsyncIterator<SDKMessage> {

@@ -80,7 +80,7 @@ export class Engine {
   constructor(private readonly deps: EngineDeps) {
     const c = deps.config;
     this.limiter = new Limiter(c.maxConcurrency, c.maxQueue, c.queueTimeoutMs, () => c.fallbackRetryAfterSec);
-    this.pool = new ProcessPool({ perProfile: c.warmPerProfile, maxProfiles: c.warmProfiles, idleMs: c.warmIdleMs });
+    this.pool = new ProcessPool({ perProfile: c.warmPerProfile, maxProfiles: c.warmProfiles, idleMs: c.warmIdleMs, maxIdlePerProfile: c.maxConcurrency });
     this.workRoot = path.join(c.dataDir, 'work');
     this.parked = new ParkedTurns(c.maxParkedTurns, c.toolResultTimeoutMs, deps.log);
   }
@@ -149,7 +149,11 @@ export class Engine {
     return o;
   }
 
+  /** CLI processes started so far (the cost reuse saves). */
+  spawned = 0;
+
   private spawn(shape: TurnShape): CliProcess {
+    this.spawned++;
     const toolServer = shape.tools ? new ClientToolServer(shape.tools) : undefined;
     const proc = new CliProcess({
       claudePath: this.deps.claudePath,
@@ -196,7 +200,7 @@ export class Engine {
       id: crypto.randomUUID().replace(/-/g, ''),
       model: model.resolved,
       created: Math.floor(Date.now() / 1000),
-      events: this.run(proc, prompt, req, signal, release, queueMs, this.credentialGen, this.tooling(proc, plan, shapeKey, model.resolved)),
+      events: this.run(proc, prompt, req, signal, release, queueMs, this.credentialGen, this.tooling(proc, plan, shapeKey, model.resolved), shapeKey),
     };
     return turn;
   }
@@ -251,6 +255,7 @@ export class Engine {
     queueMs: number,
     gen: number,
     tooling?: Tooling,
+    reuseKey?: string,
   ): AsyncGenerator<TurnEvent> {
     const c = this.deps.config;
     const startedAt = Date.now();
@@ -328,12 +333,24 @@ export class Engine {
       // Suspended for the client's tools: parked without its slot until the results come.
       if (handedOver && tooling && frames && pausedIds && !signal.aborted && !timedOut) {
         this.parked.park({ proc, server: tooling.session.server!, frames, callIds: pausedIds, shapeKey: tooling.shapeKey, model: tooling.model, parkedAt: Date.now() });
+      } else if (reuseKey && !tooling && translator.endedAtResult && !signal.aborted && !timedOut && gen === this.credentialGen) {
+        void this.recycle(proc, reuseKey);
       } else void proc.kill();
       this.deps.log.info(
         { turn: proc.id, pid: proc.pid, queueMs, ttftMs: firstTokenMs, totalMs: Date.now() - startedAt, outcome, tools: tooling && (tooling.frames ? 'resumed' : 'started') },
         'turn finished',
       );
     }
+  }
+
+  /** A process whose turn ran to its end: cleared and kept for the next turn of its shape, when reuse is on. */
+  private async recycle(proc: CliProcess, key: string): Promise<void> {
+    const c = this.deps.config;
+    if (!c.reuseProcesses || this.draining || proc.turns >= c.maxTurnsPerProcess || !(await proc.clear(10_000))) {
+      void proc.kill();
+      return;
+    }
+    this.pool.giveBack(key, proc);
   }
 
   private observe(gen: number, call: (o: TurnObserver) => void): void {

@@ -34,6 +34,8 @@ export class FrameTranslator {
   /** Set when the CLI abandoned a broken stream and will deliver the message whole (non-streaming fallback). */
   private abandoned: { sent: string } | undefined;
   finished = false;
+  /** The turn ran to the CLI's own end (its result frame): the process is idle again. */
+  endedAtResult = false;
 
   constructor(private readonly opts: TranslatorOptions) {}
 
@@ -189,6 +191,7 @@ export class FrameTranslator {
 
   private onResult(f: any, events: TurnEvent[]): TurnEvent[] {
     this.finished = true;
+    this.endedAtResult = true;
     if (f.is_error && f.subtype !== 'success') {
       throw new GatewayError('cli_failure', 'Claude Code ended the turn without an answer.', { code: 'cli_error' });
     }

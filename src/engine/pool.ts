@@ -9,6 +9,8 @@ export interface PoolOptions {
   perProfile: number;
   maxProfiles: number;
   idleMs: number;
+  /** Idle processes a shape may keep when finished processes come back for reuse (giveBack). */
+  maxIdlePerProfile: number;
 }
 
 interface Profile {
@@ -48,6 +50,16 @@ export class ProcessPool {
     else this.misses++;
     this.remember(key, make);
     return proc ?? make();
+  }
+
+  /** A process that finished a turn and was cleared: kept for the next turn of its shape, or stopped. */
+  giveBack(key: string, proc: CliProcess): void {
+    const p = this.profiles.get(key);
+    if (!p || this.closed || !proc.alive || p.idle.length >= Math.max(this.opts.perProfile, this.opts.maxIdlePerProfile)) {
+      void proc.kill();
+      return;
+    }
+    p.idle.push(proc);
   }
 
   /** Start a warm process for a shape before any request needs it (the default shape, at start-up). */
