@@ -179,6 +179,7 @@ describe('request fields', () => {
     const types = events.map((e) => e.event);
     assert.equal(types[0], 'message_start');
     assert.ok(events[0].data.message.usage, 'message_start carries usage');
+    assert.ok(events[0].data.message.usage.input_tokens > 0, 'message_start carries the input tokens');
     assert.deepEqual(types.slice(-2), ['message_delta', 'message_stop']);
     const delta = events[events.length - 2].data;
     assert.equal(delta.delta.stop_reason, 'end_turn');

@@ -311,7 +311,7 @@ export class Engine {
         throw new GatewayError('cli_failure', 'Claude Code exited before it finished the answer.', { code: 'cli_crashed' });
       }
       for await (const ev of applyStopSequences(translated(), req.stop, () => translator.usageSoFar())) {
-        if (firstTokenMs === undefined && ev.type !== 'block_start') firstTokenMs = Date.now() - startedAt;
+        if (firstTokenMs === undefined && ev.type !== 'block_start' && ev.type !== 'usage') firstTokenMs = Date.now() - startedAt;
         // Before the yield: a consumer may stop iterating once it has the final event.
         if (ev.type === 'done') this.observe(gen, (o) => o.onTurnSuccess?.());
         if (ev.type === 'done') handedOver = ev.stopReason === 'tool_use' && pausedIds !== undefined;

@@ -100,6 +100,7 @@ export class FrameTranslator {
         this.usage.inputTokens += u.input_tokens ?? 0;
         this.usage.cacheReadTokens += u.cache_read_input_tokens ?? 0;
         this.usage.cacheCreationTokens += u.cache_creation_input_tokens ?? 0;
+        events.push({ type: 'usage', usage: { ...this.usage } });
         break;
       }
       case 'content_block_start': {

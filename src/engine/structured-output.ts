@@ -19,6 +19,10 @@ export class StructuredOutputRewriter {
   rewrite(frame: unknown, events: TurnEvent[]): TurnEvent[] {
     const out: TurnEvent[] = [];
     for (const ev of events) {
+      if (ev.type === 'usage') {
+        out.push(ev);
+        continue;
+      }
       if (ev.type !== 'done') {
         this.nextIndex = Math.max(this.nextIndex, ev.index + 1);
         if (ev.type === 'block_start') {

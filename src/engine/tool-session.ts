@@ -59,7 +59,7 @@ export class ToolSession {
         out.push({ ...ev, block: { ...ev.block, name } });
         continue;
       }
-      if (this.hidden.has(ev.index)) continue;
+      if (ev.type !== 'usage' && this.hidden.has(ev.index)) continue;
       out.push(ev);
     }
     return { events: out, pause: this.messageEnded(frame) && this.pending.length > 0 };

@@ -65,6 +65,8 @@ export interface Usage {
 export type BlockKind = { type: 'text' } | { type: 'thinking' } | { type: 'tool_use'; id: string; name: string };
 
 export type TurnEvent =
+  /** Input usage, known as each model call starts; for dialects that report it up front. */
+  | { type: 'usage'; usage: Usage }
   | { type: 'block_start'; index: number; block: BlockKind }
   | { type: 'text_delta'; index: number; text: string }
   | { type: 'thinking_delta'; index: number; text: string }

@@ -7,6 +7,8 @@ export interface PrimedTurn {
   iterator: AsyncIterator<TurnEvent>;
   /** The first event, or the promise of it when the deadline came first. */
   first: Promise<IteratorResult<TurnEvent>>;
+  /** The first event when it came before the deadline (a dialect may put it in its opening event). */
+  arrived?: TurnEvent;
 }
 
 export async function primeTurn(events: AsyncIterable<TurnEvent>, deadlineMs: number): Promise<PrimedTurn> {
@@ -14,13 +16,14 @@ export async function primeTurn(events: AsyncIterable<TurnEvent>, deadlineMs: nu
   const first = iterator.next();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'deadline'>((r) => (timer = setTimeout(() => r('deadline'), deadlineMs)));
+  let winner: IteratorResult<TurnEvent> | 'deadline';
   try {
-    await Promise.race([first, deadline]); // rethrows an early failure
+    winner = await Promise.race([first, deadline]); // rethrows an early failure
   } finally {
     clearTimeout(timer);
   }
   first.catch(() => {}); // the producer awaits it again and handles the failure there
-  return { iterator, first };
+  return { iterator, first, arrived: winner !== 'deadline' && !winner.done ? winner.value : undefined };
 }
 
 /** Iterate the remaining events of a primed turn. */

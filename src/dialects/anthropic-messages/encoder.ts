@@ -47,7 +47,8 @@ export class MessageStreamEncoder {
 
   constructor(private readonly turn: Turn) {}
 
-  start(): SseEvent[] {
+  /** message_start, with the input usage when the turn's first event brought it. */
+  start(usage?: Usage): SseEvent[] {
     return [
       ev('message_start', {
         message: {
@@ -58,8 +59,9 @@ export class MessageStreamEncoder {
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          // The real counts arrive with message_delta (the CLI reports them as the turn goes).
-          usage: { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+          // Zeros only when the model had not started by the time the stream opened; message_delta
+          // carries the final counts either way.
+          usage: anthropicUsage(usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }),
         },
       }),
     ];
@@ -67,6 +69,7 @@ export class MessageStreamEncoder {
 
   encode(e: TurnEvent): SseEvent[] {
     if (e.type === 'done') return this.finish(e);
+    if (e.type === 'usage') return [];
     if (e.type === 'block_start') {
       const index = this.next++;
       this.indexes.set(e.index, index);

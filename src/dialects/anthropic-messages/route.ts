@@ -36,7 +36,7 @@ export function registerAnthropicMessages(app: Hono, deps: RouteDeps): void {
         onCancel: () => ac.abort(),
         produce: async (sink) => {
           const send = (e: Parameters<typeof formatSse>[0]) => sink.write(formatSse(e));
-          encoder.start().forEach(send);
+          encoder.start(primed.arrived?.type === 'usage' ? primed.arrived.usage : undefined).forEach(send);
           try {
             for await (const ev of eventsOf(primed)) encoder.encode(ev).forEach(send);
           } catch (e) {

@@ -85,6 +85,7 @@ export class ResponsesEncoder {
 
   encode(e: TurnEvent): Event[] {
     if (e.type === 'done') return this.finish(e);
+    if (e.type === 'usage') return [];
     if (e.type === 'block_start') return this.startBlock(e.index, e.block);
     const b = this.open.get(e.index);
     if (!b) return [];

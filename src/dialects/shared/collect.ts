@@ -30,7 +30,7 @@ export async function collectBlocks(turn: Turn): Promise<{ blocks: CollectedBloc
       order.push(b);
       continue;
     }
-    if (ev.type === 'block_stop') continue;
+    if (ev.type === 'block_stop' || ev.type === 'usage') continue;
     const b = byIndex.get(ev.index);
     if (!b) continue;
     if (ev.type === 'text_delta' && b.type === 'text') b.text += ev.text;
