@@ -1,7 +1,9 @@
 // Streams hold their HTTP headers until the turn's first event (or until the first keepalive is
 // due): a failure before that (upstream 429, auth, bad model) becomes a proper HTTP status; after
 // it, the dialect reports the failure inside the stream.
-import type { TurnEvent } from '../engine/types.js';
+import type { Turn, TurnEvent } from '../engine/types.js';
+import { asGatewayError, type GatewayError } from '../errors.js';
+import { sseResponse } from './sse.js';
 
 export interface PrimedTurn {
   iterator: AsyncIterator<TurnEvent>;
@@ -33,4 +35,37 @@ export async function* eventsOf(primed: PrimedTurn): AsyncGenerator<TurnEvent> {
     yield r.value;
     r = await primed.iterator.next();
   }
+}
+
+/** How a dialect writes a turn as SSE: each function returns the raw chunks to send. */
+export interface StreamEncoding {
+  /** Written whenever the model has been silent for keepaliveMs. */
+  keepalive: string;
+  /** The opening chunks; `arrived` is the turn's first event when it was already there. */
+  open(arrived: TurnEvent | undefined): string[];
+  event(ev: TurnEvent): string[];
+  /** After the last event. */
+  close(): string[];
+  /** A failure after the stream began, in the dialect's in-stream error form. */
+  fail(err: GatewayError): string[];
+}
+
+/** Streams a turn: headers once the first event is in (or the keepalive is due), then the dialect's chunks. */
+export async function streamTurn(turn: Turn, ac: AbortController, keepaliveMs: number, enc: StreamEncoding): Promise<Response> {
+  const primed = await primeTurn(turn.events, keepaliveMs);
+  return sseResponse({
+    keepaliveMs,
+    keepalive: enc.keepalive,
+    onCancel: () => ac.abort(),
+    produce: async (sink) => {
+      const write = (chunks: string[]) => chunks.forEach((c) => sink.write(c));
+      write(enc.open(primed.arrived));
+      try {
+        for await (const ev of eventsOf(primed)) write(enc.event(ev));
+        write(enc.close());
+      } catch (e) {
+        write(enc.fail(asGatewayError(e)));
+      }
+    },
+  });
 }

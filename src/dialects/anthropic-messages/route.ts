@@ -2,12 +2,10 @@
 // Any anthropic-version is accepted and anthropic-beta is ignored: the answer's shape does not depend
 // on them here.
 import type { Hono } from 'hono';
-import { asGatewayError } from '../../errors.js';
 import { readJson, validate } from '../../http/body.js';
 import { clientAbort, type RouteDeps } from '../../http/context.js';
 import { errorResponse } from '../../http/respond.js';
-import { sseResponse } from '../../http/sse.js';
-import { eventsOf, primeTurn } from '../../http/turn-stream.js';
+import { streamTurn } from '../../http/turn-stream.js';
 import { resolveRemoteMedia } from '../shared/remote-media.js';
 import { conversationOf, toTurnRequest } from './adapter.js';
 import { estimateInputTokens } from './count-tokens.js';
@@ -28,21 +26,13 @@ export function registerAnthropicMessages(app: Hono, deps: RouteDeps): void {
       const turn = await engine.start(req, ac.signal);
       if (!body.stream) return c.json(await collectMessage(turn));
 
-      const primed = await primeTurn(turn.events, config.keepaliveMs);
       const encoder = new MessageStreamEncoder(turn);
-      return sseResponse({
-        keepaliveMs: config.keepaliveMs,
+      return streamTurn(turn, ac, config.keepaliveMs, {
         keepalive: PING,
-        onCancel: () => ac.abort(),
-        produce: async (sink) => {
-          const send = (e: Parameters<typeof formatSse>[0]) => sink.write(formatSse(e));
-          encoder.start(primed.arrived?.type === 'usage' ? primed.arrived.usage : undefined).forEach(send);
-          try {
-            for await (const ev of eventsOf(primed)) encoder.encode(ev).forEach(send);
-          } catch (e) {
-            send({ event: 'error', data: anthropicErrorBody(asGatewayError(e)) });
-          }
-        },
+        open: (arrived) => encoder.start(arrived?.type === 'usage' ? arrived.usage : undefined).map(formatSse),
+        event: (ev) => encoder.encode(ev).map(formatSse),
+        close: () => [],
+        fail: (err) => [formatSse({ event: 'error', data: anthropicErrorBody(err) })],
       });
     } catch (e) {
       ac.abort();

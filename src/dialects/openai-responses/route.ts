@@ -1,12 +1,10 @@
 // POST /v1/responses: route -> adapter -> engine -> encoder, in a straight line. Nothing is stored:
 // retrieving, cancelling or chaining responses (previous_response_id) is not offered.
 import type { Hono } from 'hono';
-import { asGatewayError } from '../../errors.js';
 import { readJson, validate } from '../../http/body.js';
 import { clientAbort, type RouteDeps } from '../../http/context.js';
 import { errorResponse } from '../../http/respond.js';
-import { sseResponse } from '../../http/sse.js';
-import { eventsOf, primeTurn } from '../../http/turn-stream.js';
+import { streamTurn } from '../../http/turn-stream.js';
 import { openAIErrorBody } from '../shared/openai-error.js';
 import { resolveRemoteMedia } from '../shared/remote-media.js';
 import { toTurnRequest } from './adapter.js';
@@ -23,22 +21,15 @@ export function registerResponses(app: Hono, deps: RouteDeps): void {
       const turn = await engine.start(req, ac.signal);
       if (!body.stream) return c.json(await collectResponse(turn, body));
 
-      const primed = await primeTurn(turn.events, config.keepaliveMs);
       const encoder = new ResponsesEncoder(turn, body);
-      return sseResponse({
-        keepaliveMs: config.keepaliveMs,
+      const sse = (e: { type: string }) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+      return streamTurn(turn, ac, config.keepaliveMs, {
         // An SSE comment: every client ignores it, and it carries no sequence number to keep in order.
         keepalive: ': keepalive\n\n',
-        onCancel: () => ac.abort(),
-        produce: async (sink) => {
-          const send = (e: { type: string }) => sink.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-          encoder.start().forEach(send);
-          try {
-            for await (const ev of eventsOf(primed)) encoder.encode(ev).forEach(send);
-          } catch (e) {
-            encoder.fail(asGatewayError(e)).forEach(send);
-          }
-        },
+        open: () => encoder.start().map(sse),
+        event: (ev) => encoder.encode(ev).map(sse),
+        close: () => [],
+        fail: (err) => encoder.fail(err).map(sse),
       });
     } catch (e) {
       ac.abort();
