@@ -38,10 +38,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const env = opts.env ?? process.env;
   const log = opts.log ?? createLogger(config.logLevel);
 
-  const keyInfo = resolveApiKeys(config.apiKeys, config.dataDir);
   if (!isLoopbackHost(config.host) && !config.apiKeys.length) {
     throw new ConfigError(`Refusing to listen on ${config.host} without GATEWAY_API_KEY: a generated key is only allowed on loopback.`);
   }
+  const keyInfo = resolveApiKeys(config.apiKeys, config.dataDir);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
   const claudePath = config.claudePath ?? bundledClaudePath();

@@ -329,13 +329,18 @@ export class Engine {
       signal.removeEventListener('abort', onAbort);
       if (signal.aborted) outcome = 'client_gone';
       else if (handedOver) outcome = 'tool_use';
-      release();
       // Suspended for the client's tools: parked without its slot until the results come.
       if (handedOver && tooling && frames && pausedIds && !signal.aborted && !timedOut) {
+        release();
         this.parked.park({ proc, server: tooling.session.server!, frames, callIds: pausedIds, shapeKey: tooling.shapeKey, model: tooling.model, parkedAt: Date.now() });
       } else if (reuseKey && !tooling && translator.endedAtResult && !signal.aborted && !timedOut && gen === this.credentialGen) {
-        void this.recycle(proc, reuseKey);
-      } else void proc.kill();
+        // The slot is held while the process is cleared, so the request that takes it next finds the
+        // process back in the pool instead of starting a new one. This client already has its answer.
+        void this.recycle(proc, reuseKey).finally(release);
+      } else {
+        release();
+        void proc.kill();
+      }
       this.deps.log.info(
         { turn: proc.id, pid: proc.pid, queueMs, ttftMs: firstTokenMs, totalMs: Date.now() - startedAt, outcome, tools: tooling && (tooling.frames ? 'resumed' : 'started') },
         'turn finished',
@@ -346,7 +351,8 @@ export class Engine {
   /** A process whose turn ran to its end: cleared and kept for the next turn of its shape, when reuse is on. */
   private async recycle(proc: CliProcess, key: string): Promise<void> {
     const c = this.deps.config;
-    if (!c.reuseProcesses || this.draining || proc.turns >= c.maxTurnsPerProcess || !(await proc.clear(10_000))) {
+    // Reuse hands processes back through the warm pool, so it is off along with the pool.
+    if (!c.reuseProcesses || !this.pool.enabled || this.draining || proc.turns >= c.maxTurnsPerProcess || !(await proc.clear(10_000))) {
       void proc.kill();
       return;
     }

@@ -200,6 +200,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
         const colon = spec.indexOf(':');
         const name = colon < 0 ? spec : spec.slice(0, colon);
         const input = colon < 0 ? {} : JSON.parse(spec.slice(colon + 1));
+        // The CLI exposes client tools under an mcp__ prefix; call the one whose name ends with NAME.
         const declared: any[] = Array.isArray(body.tools) ? body.tools : [];
         const match = declared.find((t) => t.name === name || String(t.name).endsWith(`__${name}`));
         blocks.push({ type: 'tool_use', id: `toolu_fake_${seq}_${i}`, name: match?.name ?? name, input });
@@ -222,15 +223,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       const results = (lastMsg.content as any[]).filter((b) => b.type === 'tool_result').map((b) => textOf(b.content));
       answerText = `${afterTool ?? marker(script, 'after-tool') ?? 'Tool said:'} ${results.join(' | ')}`;
     } else if (tools.length) {
-      for (const [i, spec] of tools.entries()) {
-        const colon = spec.indexOf(':');
-        const name = colon < 0 ? spec : spec.slice(0, colon);
-        const input = colon < 0 ? {} : JSON.parse(spec.slice(colon + 1));
-        // The CLI exposes client tools under an mcp__ prefix; call the one whose name ends with NAME.
-        const declared: any[] = Array.isArray(body.tools) ? body.tools : [];
-        const match = declared.find((t) => t.name === name || String(t.name).endsWith(`__${name}`));
-        blocks.push({ type: 'tool_use', id: `toolu_fake_${seq}_${i}`, name: match?.name ?? name, input });
-      }
+      callTools(tools);
       stopReason = 'tool_use';
       answerText = '';
     } else if (marker(text, 'dump') !== undefined) {
