@@ -93,6 +93,11 @@ describe('authentication', () => {
     assertOpenAIError(viaHeader.json, 'authentication_error');
     const models = await fetch(`${h.baseURL}/models`, { headers: { 'x-api-key': TEST_KEY } });
     assert.equal(models.status, 200);
+    // Operator stats need the key too.
+    assert.equal((await fetch(`${h.gw.url}/stats`)).status, 401);
+    const stats = (await (await fetch(`${h.gw.url}/stats`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).json()) as any;
+    assert.equal(stats.turns_running, 0);
+    assert.ok(stats.cli_processes_started >= 1);
     const health = await fetch(`${h.gw.url}/health`);
     assert.equal(health.status, 200);
     assert.deepEqual(await health.json(), { status: 'ok' });

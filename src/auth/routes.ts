@@ -6,7 +6,7 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { csrf } from 'hono/csrf';
 import { z } from 'zod';
-import { keyMatches } from '../config/api-key.js';
+import { keyMatches, presentedKey } from '../config/api-key.js';
 import { openAIErrorBody } from '../dialects/shared/openai-error.js';
 import { GatewayError } from '../errors.js';
 import { readJson, validate } from '../http/body.js';
@@ -30,12 +30,6 @@ const BODY_LIMIT = 64 * 1024;
 const codeSchema = z.object({ code: z.string().trim().min(1, 'Paste the code from the sign-in page.').max(4096).regex(/^[\x21-\x7e]+$/, 'The code has characters a sign-in code never has.') });
 const tokenSchema = z.object({ token: z.string().trim().min(1, 'Paste a token or an API key.').max(4096) });
 const keySchema = z.object({ key: z.string().min(1).max(1024) });
-
-function headerKey(c: Context): string | undefined {
-  const auth = c.req.header('authorization');
-  if (auth?.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
-  return c.req.header('x-api-key')?.trim() || undefined;
-}
 
 const isForm = (c: Context) => /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(c.req.header('content-type') ?? '');
 
@@ -89,7 +83,7 @@ export function registerAuthRoutes(app: Hono, deps: AuthRouteDeps): void {
   }
 
   const guard: MiddlewareHandler = async (c, next) => {
-    const key = headerKey(c);
+    const key = presentedKey((n) => c.req.header(n));
     if (key) {
       if (!keyMatches(key, keys)) return deny(c, new GatewayError('authentication', 'Incorrect API key provided.', { code: 'invalid_api_key' }));
       const s = sessions.fromRequest(c);

@@ -27,6 +27,13 @@ export function resolveApiKeys(configured: string[], dataDir: string): KeyResolu
   return { keys: [key], generatedFile: file, created: true };
 }
 
+/** The key a request presents: `Authorization: Bearer <key>` (OpenAI clients) or `x-api-key` (Anthropic's). */
+export function presentedKey(header: (name: string) => string | undefined): string | undefined {
+  const auth = header('authorization');
+  if (auth?.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
+  return header('x-api-key')?.trim() || undefined;
+}
+
 /** Constant-time membership test: every configured key is compared, whatever matches first. */
 export function keyMatches(given: string, keys: string[]): boolean {
   const g = crypto.createHash('sha256').update(given).digest();

@@ -373,6 +373,21 @@ export class Engine {
     return this.live.size;
   }
 
+  /** What an operator watches: load, queue and the processes behind them. */
+  stats() {
+    return {
+      turns_running: this.limiter.running,
+      requests_queued: this.limiter.waiting,
+      max_concurrency: this.deps.config.maxConcurrency,
+      cli_processes: this.live.size,
+      cli_processes_warm: this.pool.idleCount(),
+      cli_processes_started: this.spawned,
+      turns_parked_for_tools: this.parked.size,
+      warm_pool_hits: this.pool.hits,
+      warm_pool_misses: this.pool.misses,
+    };
+  }
+
   /** Stop taking turns; give running ones until the deadline, then kill every process. */
   async drain(deadlineMs: number): Promise<void> {
     this.draining = true;

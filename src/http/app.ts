@@ -1,7 +1,7 @@
 // The HTTP surface: /health without auth, everything else behind the gateway key.
 import { Hono } from 'hono';
 import { registerAuthRoutes, type AuthRouteDeps } from '../auth/routes.js';
-import { keyMatches } from '../config/api-key.js';
+import { keyMatches, presentedKey } from '../config/api-key.js';
 import { registerChatCompletions } from '../dialects/openai-chat/route.js';
 import { registerAnthropicMessages } from '../dialects/anthropic-messages/route.js';
 import { anthropicModel, anthropicModelList } from '../dialects/anthropic-messages/models.js';
@@ -18,12 +18,6 @@ export interface AppDeps extends RouteDeps {
   isReady: () => boolean;
   /** The Claude login routes (/auth); absent, /auth is just another path behind the key. */
   auth?: AuthRouteDeps;
-}
-
-export function presentedKey(header: (name: string) => string | undefined): string | undefined {
-  const auth = header('authorization');
-  if (auth?.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
-  return header('x-api-key')?.trim() || undefined;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -52,6 +46,8 @@ export function createApp(deps: AppDeps): Hono {
   registerChatCompletions(app, deps);
   registerAnthropicMessages(app, deps);
   registerResponses(app, deps);
+
+  app.get('/stats', (c) => c.json(deps.engine.stats()));
 
   app.get('/v1/models', (c) => (speaksAnthropic(c) ? anthropicModelList : openAIModelList)(c, deps.engine.catalog?.list() ?? []));
   app.get('/v1/models/:id{.+}', (c) => {
