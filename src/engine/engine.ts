@@ -4,25 +4,24 @@
 // kills the process; nothing outlives its turn, except a turn handed to the client for its tools,
 // which is parked (parked-turns.ts) until the request with the results continues it.
 import crypto from 'node:crypto';
-import path from 'node:path';
-import type { Options, SDKMessage } from '@anthropic-ai/claude-agent-sdk';
+import type { SDKMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { GatewayConfig } from '../config/config.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { allowlistedEnv, gatewayCliEnv, withoutCredentials } from './child-env.js';
-import { CliProcess } from './cli-process.js';
-import { ClientToolServer, toMcpResult } from './client-tools.js';
+import type { CliProcess } from './cli-process.js';
+import { toMcpResult } from './client-tools.js';
 import { FrameTranslator } from './frames.js';
 import { Limiter } from './limiter.js';
 import { ModelCatalog, type ModelEntry } from './models.js';
 import { ParkedTurns } from './parked-turns.js';
 import { ProcessPool } from './pool.js';
+import { ProcessFactory, type TurnShape } from './process-factory.js';
 import { renderPrompt } from './prompt.js';
 import { applyStopSequences } from './stop-sequences.js';
 import { StructuredOutputRewriter } from './structured-output.js';
 import { checkToolHistory, planTools, trailingResults, type ToolPlan } from './tool-requests.js';
-import { clientToolOptions, ToolSession } from './tool-session.js';
-import type { ToolDefinition, Turn, TurnEvent, TurnRequest } from './types.js';
+import { ToolSession } from './tool-session.js';
+import type { Turn, TurnEvent, TurnRequest } from './types.js';
 
 /** A turn with client tools: its session, and for a resumed turn the live frames to go on reading. */
 interface Tooling {
@@ -33,18 +32,6 @@ interface Tooling {
 }
 
 export const NEUTRAL_SYSTEM_PROMPT = 'You are a helpful assistant. Answer the user directly.';
-
-/** What decides how a CLI process is started; turns with equal shapes can share warm processes. */
-interface TurnShape {
-  model: string;
-  system: string;
-  effort?: string;
-  thinking?: unknown;
-  maxOutputTokens?: number;
-  outputSchema?: unknown;
-  /** Client tools, sorted by name (an in-process MCP server per process serves them). */
-  tools?: ToolDefinition[];
-}
 
 /** Told how turns end, so the auth layer keeps its status truthful without the engine knowing about it. */
 export interface TurnObserver {
@@ -65,15 +52,10 @@ export class Engine {
   readonly limiter: Limiter;
   readonly pool: ProcessPool;
   catalog: ModelCatalog | undefined;
-  private readonly live = new Set<CliProcess>();
+  private readonly processes: ProcessFactory;
   /** Turns suspended while their clients run tools. */
   readonly parked: ParkedTurns;
-  private readonly toolServers = new WeakMap<CliProcess, ClientToolServer>();
   private draining = false;
-  private readonly workRoot: string;
-  /** The CLI's credential variables, chosen by the auth layer; replaced when the login changes. Until
-   * set, the base env's own credential variables pass through unchanged. */
-  private credentialEnv: Record<string, string> | undefined;
   /** Bumped per credential switch: a turn that started under older credentials reports nothing. */
   private credentialGen = 0;
 
@@ -81,13 +63,13 @@ export class Engine {
     const c = deps.config;
     this.limiter = new Limiter(c.maxConcurrency, c.maxQueue, c.queueTimeoutMs, () => c.fallbackRetryAfterSec);
     this.pool = new ProcessPool({ perProfile: c.warmPerProfile, maxProfiles: c.warmProfiles, idleMs: c.warmIdleMs, maxIdlePerProfile: c.maxConcurrency });
-    this.workRoot = path.join(c.dataDir, 'work');
+    this.processes = new ProcessFactory(deps);
     this.parked = new ParkedTurns(c.maxParkedTurns, c.toolResultTimeoutMs, deps.log);
   }
 
   /** Read the model catalog from the CLI; fails if the CLI cannot start. Then warm the default shape. */
   async init(): Promise<void> {
-    const proc = this.spawn({ model: 'default', system: NEUTRAL_SYSTEM_PROMPT });
+    const proc = this.processes.spawn({ model: 'default', system: NEUTRAL_SYSTEM_PROMPT });
     try {
       await proc.ready;
       this.catalog = new ModelCatalog(await proc.supportedModels(), this.deps.config.modelAliases);
@@ -97,7 +79,7 @@ export class Engine {
   }
 
   setCredentialEnv(env: Record<string, string>): void {
-    this.credentialEnv = env;
+    this.processes.credentialEnv = env;
     this.credentialGen++;
     void this.pool.reset();
   }
@@ -106,66 +88,12 @@ export class Engine {
   prewarm(model: string): void {
     const entry = this.resolveModel(model);
     const shape: TurnShape = { model: entry.cliModel, system: NEUTRAL_SYSTEM_PROMPT };
-    this.pool.prewarm(JSON.stringify(shape), () => this.spawn(shape));
+    this.pool.prewarm(JSON.stringify(shape), () => this.processes.spawn(shape));
   }
 
   resolveModel(name: string): ModelEntry {
     if (!this.catalog) throw new GatewayError('unavailable', 'The gateway is starting.');
     return this.catalog.resolve(name);
-  }
-
-  private env(shape: TurnShape): Record<string, string> {
-    const env = {
-      ...(this.credentialEnv ? withoutCredentials(allowlistedEnv(this.deps.baseEnv)) : allowlistedEnv(this.deps.baseEnv)),
-      ...this.credentialEnv,
-      ...this.deps.config.extraCliEnv,
-      ...gatewayCliEnv(this.deps.config.cliMaxRetries),
-    };
-    if (shape.maxOutputTokens) env.CLAUDE_CODE_MAX_OUTPUT_TOKENS = String(shape.maxOutputTokens);
-    // The model must see the client's tool results whole, not truncated at the CLI's MCP default (25k tokens).
-    if (shape.tools) env.MAX_MCP_OUTPUT_TOKENS = '1000000';
-    return env;
-  }
-
-  private options(shape: TurnShape, toolServer?: ClientToolServer): Options {
-    const builtin = this.deps.config.builtinTools;
-    const o: Options = {
-      model: shape.model,
-      systemPrompt: shape.system,
-      tools: builtin,
-      allowedTools: builtin,
-      // Anything not pre-approved is denied: there is nobody to ask.
-      permissionMode: 'dontAsk',
-      settingSources: [],
-      strictMcpConfig: true,
-      includePartialMessages: true,
-      persistSession: false,
-    };
-    if (shape.effort) o.effort = shape.effort as Options['effort'];
-    if (shape.thinking) o.thinking = shape.thinking as Options['thinking'];
-    if (shape.outputSchema) o.outputFormat = { type: 'json_schema', schema: shape.outputSchema as Record<string, unknown> };
-    // The CLI's own MCP call timeout must outlast the gateway's wait for the client's results.
-    if (toolServer) Object.assign(o, clientToolOptions(toolServer, this.deps.config.toolResultTimeoutMs + 60_000));
-    return o;
-  }
-
-  /** CLI processes started so far (the cost reuse saves). */
-  spawned = 0;
-
-  private spawn(shape: TurnShape): CliProcess {
-    this.spawned++;
-    const toolServer = shape.tools ? new ClientToolServer(shape.tools) : undefined;
-    const proc = new CliProcess({
-      claudePath: this.deps.claudePath,
-      workRoot: this.workRoot,
-      env: this.env(shape),
-      options: this.options(shape, toolServer),
-      log: this.deps.log,
-    });
-    if (toolServer) this.toolServers.set(proc, toolServer);
-    this.live.add(proc);
-    void proc.exited.then(() => this.live.delete(proc));
-    return proc;
   }
 
   async start(req: TurnRequest, signal: AbortSignal): Promise<Turn> {
@@ -191,7 +119,7 @@ export class Engine {
     const queueMs = Date.now() - queuedAt;
     let proc: CliProcess;
     try {
-      proc = this.pool.take(shapeKey, () => this.spawn(shape));
+      proc = this.pool.take(shapeKey, () => this.processes.spawn(shape));
     } catch (e) {
       release();
       throw e;
@@ -206,7 +134,7 @@ export class Engine {
   }
 
   private tooling(proc: CliProcess, plan: ToolPlan, shapeKey: string, model: string): Tooling | undefined {
-    const server = this.toolServers.get(proc);
+    const server = this.processes.toolServer(proc);
     if (!server) return undefined;
     server.setPolicy(plan.policy);
     return { session: new ToolSession(server), shapeKey, model };
@@ -370,7 +298,12 @@ export class Engine {
   }
 
   liveProcesses(): number {
-    return this.live.size;
+    return this.processes.live.size;
+  }
+
+  /** CLI processes started so far (the cost process reuse saves). */
+  get spawned(): number {
+    return this.processes.started;
   }
 
   /** What an operator watches: load, queue and the processes behind them. */
@@ -379,7 +312,7 @@ export class Engine {
       turns_running: this.limiter.running,
       requests_queued: this.limiter.waiting,
       max_concurrency: this.deps.config.maxConcurrency,
-      cli_processes: this.live.size,
+      cli_processes: this.processes.live.size,
       cli_processes_warm: this.pool.idleCount(),
       cli_processes_started: this.spawned,
       turns_parked_for_tools: this.parked.size,
@@ -393,13 +326,13 @@ export class Engine {
     this.draining = true;
     await this.pool.close();
     await this.parked.closeAll();
-    const busy = () => [...this.live].filter((p) => p.state === 'busy' || p.state === 'spawning');
+    const busy = () => [...this.processes.live].filter((p) => p.state === 'busy' || p.state === 'spawning');
     const until = Date.now() + deadlineMs;
     while (busy().length && Date.now() < until) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.all(busy().map((p) => p.exited)), new Promise((r) => (timer = setTimeout(r, Math.max(0, until - Date.now()))))]);
       clearTimeout(timer); // else it holds the event loop open for the rest of the deadline
     }
-    await Promise.all([...this.live].map((p) => p.kill()));
+    await Promise.all([...this.processes.live].map((p) => p.kill()));
   }
 }

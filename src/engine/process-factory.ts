@@ -1,0 +1,104 @@
+// How a CLI process for a turn shape is started: its allowlisted environment (with the credentials
+// the auth layer chose), its Agent SDK options, and the client-tool server it serves. Also keeps the
+// set of live processes, so the engine can drain them and operators can count them.
+import path from 'node:path';
+import type { Options } from '@anthropic-ai/claude-agent-sdk';
+import type { GatewayConfig } from '../config/config.js';
+import type { Logger } from '../log.js';
+import { allowlistedEnv, gatewayCliEnv, withoutCredentials } from './child-env.js';
+import { CliProcess } from './cli-process.js';
+import { ClientToolServer } from './client-tools.js';
+import { clientToolOptions } from './tool-session.js';
+import type { ToolDefinition } from './types.js';
+
+/** What decides how a CLI process is started; turns with equal shapes can share warm processes. */
+export interface TurnShape {
+  model: string;
+  system: string;
+  effort?: string;
+  thinking?: unknown;
+  maxOutputTokens?: number;
+  outputSchema?: unknown;
+  /** Client tools, sorted by name (an in-process MCP server per process serves them). */
+  tools?: ToolDefinition[];
+}
+
+export interface FactoryDeps {
+  config: GatewayConfig;
+  log: Logger;
+  claudePath: string;
+  baseEnv: NodeJS.ProcessEnv;
+}
+
+export class ProcessFactory {
+  /** Processes that have not exited yet. */
+  readonly live = new Set<CliProcess>();
+  /** CLI processes started so far (the cost process reuse saves). */
+  started = 0;
+  private readonly toolServers = new WeakMap<CliProcess, ClientToolServer>();
+  private readonly workRoot: string;
+  /** The CLI's credential variables, chosen by the auth layer. Until set, the base env's own
+   * credential variables pass through unchanged. */
+  credentialEnv: Record<string, string> | undefined;
+
+  constructor(private readonly deps: FactoryDeps) {
+    this.workRoot = path.join(deps.config.dataDir, 'work');
+  }
+
+  spawn(shape: TurnShape): CliProcess {
+    this.started++;
+    const toolServer = shape.tools ? new ClientToolServer(shape.tools) : undefined;
+    const proc = new CliProcess({
+      claudePath: this.deps.claudePath,
+      workRoot: this.workRoot,
+      env: this.env(shape),
+      options: this.options(shape, toolServer),
+      log: this.deps.log,
+    });
+    if (toolServer) this.toolServers.set(proc, toolServer);
+    this.live.add(proc);
+    void proc.exited.then(() => this.live.delete(proc));
+    return proc;
+  }
+
+  /** The client-tool server a process serves, if its shape has tools. */
+  toolServer(proc: CliProcess): ClientToolServer | undefined {
+    return this.toolServers.get(proc);
+  }
+
+  private env(shape: TurnShape): Record<string, string> {
+    const base = allowlistedEnv(this.deps.baseEnv);
+    const env = {
+      ...(this.credentialEnv ? withoutCredentials(base) : base),
+      ...this.credentialEnv,
+      ...this.deps.config.extraCliEnv,
+      ...gatewayCliEnv(this.deps.config.cliMaxRetries),
+    };
+    if (shape.maxOutputTokens) env.CLAUDE_CODE_MAX_OUTPUT_TOKENS = String(shape.maxOutputTokens);
+    // The model must see the client's tool results whole, not truncated at the CLI's MCP default (25k tokens).
+    if (shape.tools) env.MAX_MCP_OUTPUT_TOKENS = '1000000';
+    return env;
+  }
+
+  private options(shape: TurnShape, toolServer?: ClientToolServer): Options {
+    const builtin = this.deps.config.builtinTools;
+    const o: Options = {
+      model: shape.model,
+      systemPrompt: shape.system,
+      tools: builtin,
+      allowedTools: builtin,
+      // Anything not pre-approved is denied: there is nobody to ask.
+      permissionMode: 'dontAsk',
+      settingSources: [],
+      strictMcpConfig: true,
+      includePartialMessages: true,
+      persistSession: false,
+    };
+    if (shape.effort) o.effort = shape.effort as Options['effort'];
+    if (shape.thinking) o.thinking = shape.thinking as Options['thinking'];
+    if (shape.outputSchema) o.outputFormat = { type: 'json_schema', schema: shape.outputSchema as Record<string, unknown> };
+    // The CLI's own MCP call timeout must outlast the gateway's wait for the client's results.
+    if (toolServer) Object.assign(o, clientToolOptions(toolServer, this.deps.config.toolResultTimeoutMs + 60_000));
+    return o;
+  }
+}
