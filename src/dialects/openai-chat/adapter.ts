@@ -1,6 +1,7 @@
 // Chat Completions request -> TurnRequest. Pure translation: no I/O, no engine knowledge.
 import type { ChatMessage, Effort, Part, ToolChoice, TurnRequest } from '../../engine/types.js';
 import { GatewayError } from '../../errors.js';
+import { historyArguments } from '../shared/collect.js';
 import { imageSource, parseDataUrl } from '../shared/media.js';
 import { checkOutputSchema } from '../shared/output-schema.js';
 import type { ChatMessageIn, ChatRequest } from './schema.js';
@@ -64,8 +65,8 @@ export function toTurnRequest(req: ChatRequest): TurnRequest {
         const parts: Part[] = [];
         const text = typeof m.content === 'string' || m.content == null ? (m.content ?? '') : m.content.map((p) => (p.type === 'text' ? p.text : p.refusal)).join('');
         if (text) parts.push({ type: 'text', text });
-        for (const tc of m.tool_calls ?? []) parts.push({ type: 'tool_call', id: tc.id, name: tc.function.name, input: safeJson(tc.function.arguments) });
-        if (m.function_call) parts.push({ type: 'tool_call', id: `call_${i}`, name: m.function_call.name, input: safeJson(m.function_call.arguments) });
+        for (const tc of m.tool_calls ?? []) parts.push({ type: 'tool_call', id: tc.id, name: tc.function.name, input: historyArguments(tc.function.arguments) });
+        if (m.function_call) parts.push({ type: 'tool_call', id: `call_${i}`, name: m.function_call.name, input: historyArguments(m.function_call.arguments) });
         push('assistant', parts);
         break;
       }
@@ -108,12 +109,4 @@ export function toTurnRequest(req: ChatRequest): TurnRequest {
 function toolChoice(c: NonNullable<ChatRequest['tool_choice']>): ToolChoice {
   if (typeof c === 'string') return { type: c === 'required' ? 'required' : c };
   return { type: 'tool', name: c.function.name };
-}
-
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return s;
-  }
 }

@@ -2,6 +2,7 @@
 import type { ChatMessage, Part, ToolChoice, TurnRequest } from '../../engine/types.js';
 import { GatewayError } from '../../errors.js';
 import { EFFORTS } from '../openai-chat/adapter.js';
+import { historyArguments } from '../shared/collect.js';
 import { imageSource, parseDataUrl } from '../shared/media.js';
 import { checkOutputSchema } from '../shared/output-schema.js';
 import type { ContentPartIn, InputItem, ResponsesRequest } from './schema.js';
@@ -41,14 +42,6 @@ function contentParts(content: string | ContentPartIn[], param: string): Part[] 
   });
 }
 
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return s;
-  }
-}
-
 function toolChoice(c: NonNullable<ResponsesRequest['tool_choice']>): ToolChoice | undefined {
   if (typeof c === 'string') return { type: c };
   if (c.type === 'function' && c.name) return { type: 'tool', name: c.name };
@@ -81,7 +74,7 @@ export function toTurnRequest(req: ResponsesRequest): TurnRequest {
     switch (item.type) {
       case 'function_call': {
         const f = item as Extract<InputItem, { type: 'function_call' }>;
-        push('assistant', [{ type: 'tool_call', id: f.call_id, name: f.name, input: safeJson(f.arguments) }]);
+        push('assistant', [{ type: 'tool_call', id: f.call_id, name: f.name, input: historyArguments(f.arguments) }]);
         return;
       }
       case 'function_call_output': {

@@ -42,6 +42,15 @@ export async function collectBlocks(turn: Turn): Promise<{ blocks: CollectedBloc
   return { blocks: order, done };
 }
 
+/** Tool-call arguments from a client's history: parsed when JSON, else the string as sent. */
+export function historyArguments(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
+
 export function parseToolInput(json: string): unknown {
   if (!json.trim()) return {};
   try {
