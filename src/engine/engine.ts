@@ -31,6 +31,10 @@ interface Tooling {
   frames?: AsyncIterator<SDKMessage>;
 }
 
+function newTurn(model: string, events: AsyncIterable<TurnEvent>): Turn {
+  return { id: crypto.randomUUID().replace(/-/g, ''), model, created: Math.floor(Date.now() / 1000), events };
+}
+
 export const NEUTRAL_SYSTEM_PROMPT = 'You are a helpful assistant. Answer the user directly.';
 
 /** Told how turns end, so the auth layer keeps its status truthful without the engine knowing about it. */
@@ -101,7 +105,6 @@ export class Engine {
     const model = this.resolveModel(req.model);
     const plan = planTools(req);
     checkToolHistory(req.messages, (id) => this.parked.has(id));
-    const prompt = renderPrompt(req.messages);
     const shape: TurnShape = {
       model: model.cliModel,
       system: req.system?.trim() ? req.system : NEUTRAL_SYSTEM_PROMPT,
@@ -114,6 +117,7 @@ export class Engine {
     const shapeKey = JSON.stringify(shape);
     const resumed = plan.tools ? await this.resume(req, plan, shapeKey, signal) : undefined;
     if (resumed) return resumed;
+    const prompt = renderPrompt(req.messages);
     const queuedAt = Date.now();
     const release = await this.limiter.acquire(signal);
     const queueMs = Date.now() - queuedAt;
@@ -124,13 +128,7 @@ export class Engine {
       release();
       throw e;
     }
-    const turn: Turn = {
-      id: crypto.randomUUID().replace(/-/g, ''),
-      model: model.resolved,
-      created: Math.floor(Date.now() / 1000),
-      events: this.run(proc, prompt, req, signal, release, queueMs, this.credentialGen, this.tooling(proc, plan, shapeKey, model.resolved), shapeKey),
-    };
-    return turn;
+    return newTurn(model.resolved, this.run(proc, prompt, req, signal, release, queueMs, this.credentialGen, this.tooling(proc, plan, shapeKey, model.resolved), shapeKey));
   }
 
   private tooling(proc: CliProcess, plan: ToolPlan, shapeKey: string, model: string): Tooling | undefined {
@@ -166,12 +164,7 @@ export class Engine {
     const wanted = new Set(parked.callIds);
     for (const r of results) if (wanted.has(r.callId)) parked.server.answer(r.callId, toMcpResult(r.content, r.isError));
     const tooling: Tooling = { session: new ToolSession(parked.server), shapeKey, model: parked.model, frames: parked.frames };
-    return {
-      id: crypto.randomUUID().replace(/-/g, ''),
-      model: parked.model,
-      created: Math.floor(Date.now() / 1000),
-      events: this.run(parked.proc, [], req, signal, release, Date.now() - queuedAt, this.credentialGen, tooling),
-    };
+    return newTurn(parked.model, this.run(parked.proc, [], req, signal, release, Date.now() - queuedAt, this.credentialGen, tooling));
   }
 
   private async *run(
