@@ -8,6 +8,7 @@ import { resolveApiKeys } from './config/api-key.js';
 import { ConfigError, isLoopbackHost, type GatewayConfig } from './config/config.js';
 import { allowlistedEnv } from './engine/child-env.js';
 import { bundledClaudePath, claudeVersion } from './engine/claude-binary.js';
+import { openStore } from './conversations/stores/open-store.js';
 import { Engine } from './engine/engine.js';
 import { createApp } from './http/app.js';
 import { createLogger, type Logger } from './log.js';
@@ -50,11 +51,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   // Credentials are chosen before the first CLI process starts; real turns keep their status truthful.
   const auth = new AuthService({ dataDir: config.dataDir, env, log, cliVersion });
-  const engine = new Engine({ config, log, claudePath, baseEnv: env, observer: auth.observer });
+  const store = openStore({ dataDir: config.dataDir, redisUrl: config.redisUrl, retentionMs: config.conversationRetentionDays * 86_400_000, log });
+  const engine = new Engine({ config, log, claudePath, baseEnv: env, observer: auth.observer, store, cliVersion });
   auth.attach(engine);
   const logins = new LoginManager({ claudePath, baseEnv: env, dataDir: config.dataDir, auth, log, timeoutMs: config.loginTimeoutMs });
   let ready = false;
-  const app = createApp({ config, engine, log, keys: keyInfo.keys, isReady: () => ready, auth: { auth, logins, keys: keyInfo.keys, log } });
+  const app = createApp({ config, engine, store, log, keys: keyInfo.keys, isReady: () => ready, auth: { auth, logins, keys: keyInfo.keys, log } });
   await engine.init();
   for (const m of opts.prewarm ?? []) engine.prewarm(m);
 
@@ -87,6 +89,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         auth.close();
         const closed = new Promise<void>((r) => server.close(() => r()));
         await engine.drain(config.drainTimeoutMs);
+        await store.close();
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         await closed;
       })()),

@@ -17,6 +17,11 @@ export function defaultConcurrency(): number {
   return Math.max(2, Math.min(os.cpus().length * 4, byMemory));
 }
 
+/** A sixteenth of the machine's memory, between 512 MB and 4 GB: ~6 idle CLI processes on 24 GB. */
+export function defaultIdleMemoryMb(): number {
+  return Math.round(Math.min(4096, Math.max(512, os.totalmem() / 16 / 1024 / 1024)));
+}
+
 const schema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: intish.max(65535).default(4000),
@@ -52,10 +57,12 @@ const schema = z.object({
   /**
    * Reuse a CLI process for the next turn of the same shape after a /clear, instead of starting a new
    * one per turn: saves the CLI's start-up CPU, which is what limits latency and throughput (see the
-   * README's figures). The cost: the model sees a short note that /clear was run at the top of its
-   * first message. Turns with client tools, cut short or failed are never reused.
+   * README's figures). Off by default since conversations: the CLI's note that /clear was run would
+   * open the next conversation, and a conversation must hold only its own turns. When on, a cleared
+   * process takes new conversations and finished turns are not kept live (they resume instead).
+   * Turns with client tools, cut short or failed are never reused.
    */
-  reuseProcesses: boolish.default(true),
+  reuseProcesses: boolish.default(false),
   /** A reused process is retired after this many turns. */
   maxTurnsPerProcess: intish.min(1).default(100),
   /** How long a turn stays suspended in its live process waiting for the client's tool results; after
@@ -73,6 +80,19 @@ const schema = z.object({
   fetchRemoteImages: boolish.default(false),
   remoteImageMaxBytes: intish.default(10 * 1024 * 1024),
   remoteImageTimeoutMs: intish.default(10_000),
+  /**
+   * The empty working directory all CLI processes share. The CLI names it in the prompt, so it must
+   * be the same on every replica for a conversation to keep its prompt cache wherever it goes.
+   */
+  cliWorkDir: z.string().min(1).default(path.join(os.tmpdir(), `claude-code-gateway-${process.getuid?.() ?? 0}`, 'cwd')),
+  /** Redis for conversations and stored responses shared by several replicas (else files in the data dir). */
+  redisUrl: z.string().min(1).optional(),
+  /** How long conversations (transcripts, points) and stored responses are kept after their last use. */
+  conversationRetentionDays: z.coerce.number().positive().default(30),
+  /** How long a finished conversation's CLI process stays live for its next turn (0: never). */
+  conversationIdleMs: intish.default(5 * 60_000),
+  /** Memory all idle CLI processes (live conversations and warm ones) may hold together, in MB. */
+  idleMemoryMb: intish.min(0).default(defaultIdleMemoryMb()),
   /** Set for tests and CI: env passed to the CLI in addition to the allowlist. */
   extraCliEnv: z.record(z.string(), z.string()).default({}),
 });
@@ -107,6 +127,11 @@ const ENV_NAMES: Record<string, keyof GatewayConfig> = {
   GATEWAY_TOOL_RESULT_TIMEOUT_MS: 'toolResultTimeoutMs',
   GATEWAY_MAX_PARKED_TURNS: 'maxParkedTurns',
   GATEWAY_FETCH_REMOTE_IMAGES: 'fetchRemoteImages',
+  GATEWAY_CLI_WORKDIR: 'cliWorkDir',
+  GATEWAY_REDIS_URL: 'redisUrl',
+  GATEWAY_CONVERSATION_RETENTION_DAYS: 'conversationRetentionDays',
+  GATEWAY_CONVERSATION_IDLE_MS: 'conversationIdleMs',
+  GATEWAY_IDLE_MEMORY_MB: 'idleMemoryMb',
 };
 const LIST_KEYS = new Set<keyof GatewayConfig>(['apiKeys', 'builtinTools']);
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { query, type ModelInfo, type Options, type Query, type SDKMessage, type SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { Logger } from '../log.js';
 import { PushQueue } from './push-queue.js';
+import type { SessionTap } from '../conversations/session-tap.js';
 import type { AnthropicBlock } from './prompt.js';
 
 /** parked: suspended mid-turn while the client runs its tools (see parked-turns.ts). */
@@ -18,6 +19,16 @@ export interface SpawnSpec {
   claudePath: string;
   /** Parent folder for per-process empty working directories. */
   workRoot: string;
+  /**
+   * One empty working directory all processes share, instead of one each. The CLI writes it into
+   * the prompt (its environment message), so a conversation's bytes stay the same whichever
+   * process serves it. Not used when built-in tools may touch files.
+   */
+  sharedCwd?: string;
+  /** The session store this process mirrors its transcript to (conversations). */
+  tap?: SessionTap;
+  /** Where the CLI keeps its local transcript copies (its config dir), removed when it exits. */
+  configDir?: string;
   env: Record<string, string>;
   /** Agent SDK options for this process (model, system prompt, effort, tools ...). */
   options: Options;
@@ -38,14 +49,16 @@ export class CliProcess {
 
   private readonly input = new PushQueue<SDKUserMessage>();
   private readonly query: Query;
-  private readonly cwd: string;
+  readonly cwd: string;
+  readonly tap: SessionTap | undefined;
   private child: ChildProcess | undefined;
   private stderrTail = '';
   private markExited!: () => void;
 
   constructor(private readonly spec: SpawnSpec) {
-    this.cwd = path.join(spec.workRoot, this.id);
+    this.cwd = spec.sharedCwd ?? path.join(spec.workRoot, this.id);
     fs.mkdirSync(this.cwd, { recursive: true, mode: 0o700 });
+    this.tap = spec.tap;
     this.exited = new Promise((r) => (this.markExited = r));
     this.query = query({
       prompt: this.input,
@@ -53,6 +66,7 @@ export class CliProcess {
         ...spec.options,
         cwd: this.cwd,
         pathToClaudeCodeExecutable: spec.claudePath,
+        ...(spec.tap ? { sessionStore: spec.tap, persistSession: true } : {}),
         env: spec.env,
         spawnClaudeCodeProcess: (o) => this.spawnChild(o),
       },
@@ -90,8 +104,21 @@ export class CliProcess {
   }
 
   private cleanup(): void {
-    fs.rm(this.cwd, { recursive: true, force: true }, () => {});
+    if (!this.spec.sharedCwd) fs.rm(this.cwd, { recursive: true, force: true }, () => {});
+    // The store holds the transcripts; the CLI's local copies would only pile up.
+    if (this.spec.configDir && this.tap) {
+      const project = path.join(this.spec.configDir, 'projects', this.cwd.replace(/[^a-zA-Z0-9]/g, '-'));
+      for (const sid of this.tap.sessions()) {
+        fs.rm(path.join(project, `${sid}.jsonl`), { force: true }, () => {});
+        fs.rm(path.join(project, sid), { recursive: true, force: true }, () => {});
+      }
+    }
     this.markExited();
+  }
+
+  /** The turn ended cleanly and the process waits for the next one (a live conversation). */
+  idle(): void {
+    if (this.alive) this.state = 'ready';
   }
 
   /** Start a turn with one user message. The frames of the turn come from frames(). */

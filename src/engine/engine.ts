@@ -6,6 +6,9 @@
 import crypto from 'node:crypto';
 import type { SDKMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { GatewayConfig } from '../config/config.js';
+import { AnswerCollector } from '../conversations/answer.js';
+import { Conversations, type ConversationPlan } from '../conversations/conversations.js';
+import type { ConversationStore } from '../conversations/stores/store.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CliProcess } from './cli-process.js';
@@ -16,12 +19,12 @@ import { ModelCatalog, type ModelEntry } from './models.js';
 import { ParkedTurns } from './parked-turns.js';
 import { ProcessPool } from './pool.js';
 import { ProcessFactory, type TurnShape } from './process-factory.js';
-import { renderPrompt } from './prompt.js';
+import type { AnthropicBlock } from './prompt.js';
 import { applyStopSequences } from './stop-sequences.js';
 import { StructuredOutputRewriter } from './structured-output.js';
 import { checkToolHistory, planTools, trailingResults, type ToolPlan } from './tool-requests.js';
 import { ToolSession } from './tool-session.js';
-import type { Turn, TurnEvent, TurnRequest } from './types.js';
+import type { Turn, TurnContext, TurnEvent, TurnRequest } from './types.js';
 
 /** A turn with client tools: its session, and for a resumed turn the live frames to go on reading. */
 interface Tooling {
@@ -29,6 +32,21 @@ interface Tooling {
   shapeKey: string;
   model: string;
   frames?: AsyncIterator<SDKMessage>;
+}
+
+/** Everything one run of a turn needs. */
+interface RunSpec {
+  proc: CliProcess;
+  prompt: AnthropicBlock[];
+  req: TurnRequest;
+  signal: AbortSignal;
+  release: () => void;
+  queueMs: number;
+  gen: number;
+  tooling?: Tooling;
+  /** The process's turn shape (a live conversation or a reused process serves only its own). */
+  shapeKey: string;
+  conversation: ConversationPlan;
 }
 
 function newTurn(model: string, events: AsyncIterable<TurnEvent>): Turn {
@@ -50,6 +68,9 @@ export interface EngineDeps {
   /** The environment the CLI's allowlisted env is taken from (process.env, or a test's). */
   baseEnv: NodeJS.ProcessEnv;
   observer?: TurnObserver;
+  /** Where conversations live (transcripts and points). */
+  store: ConversationStore;
+  cliVersion: string;
 }
 
 export class Engine {
@@ -59,7 +80,10 @@ export class Engine {
   private readonly processes: ProcessFactory;
   /** Turns suspended while their clients run tools. */
   readonly parked: ParkedTurns;
+  readonly conversations: Conversations;
   private draining = false;
+  /** Prompt-cache tokens over every turn served (what a real account would pay less for). */
+  private readonly cacheTokens = { read: 0, write: 0 };
   /** Bumped per credential switch: a turn that started under older credentials reports nothing. */
   private credentialGen = 0;
 
@@ -69,6 +93,14 @@ export class Engine {
     this.pool = new ProcessPool({ perProfile: c.warmPerProfile, maxProfiles: c.warmProfiles, idleMs: c.warmIdleMs, maxIdlePerProfile: c.maxConcurrency });
     this.processes = new ProcessFactory(deps);
     this.parked = new ParkedTurns(c.maxParkedTurns, c.toolResultTimeoutMs, deps.log);
+    this.conversations = new Conversations({
+      store: deps.store,
+      cwd: this.processes.sharedCwd ?? c.cliWorkDir,
+      cliVersion: deps.cliVersion,
+      log: deps.log,
+      live: { idleMs: c.reuseProcesses ? 0 : c.conversationIdleMs, budgetBytes: c.idleMemoryMb * 1024 * 1024, pool: this.pool },
+    });
+    this.processes.sessions = this.conversations.shared;
   }
 
   /** Read the model catalog from the CLI; fails if the CLI cannot start. Then warm the default shape. */
@@ -100,7 +132,7 @@ export class Engine {
     return this.catalog.resolve(name);
   }
 
-  async start(req: TurnRequest, signal: AbortSignal): Promise<Turn> {
+  async start(req: TurnRequest, signal: AbortSignal, ctx: TurnContext = {}): Promise<Turn> {
     if (this.draining) throw new GatewayError('unavailable', 'The gateway is shutting down; retry on another instance.', { retryAfterSec: 5 });
     const model = this.resolveModel(req.model);
     const plan = planTools(req);
@@ -115,20 +147,39 @@ export class Engine {
       tools: plan.tools,
     };
     const shapeKey = JSON.stringify(shape);
-    const resumed = plan.tools ? await this.resume(req, plan, shapeKey, signal) : undefined;
+    const input = {
+      owner: ctx.owner ?? 'anonymous',
+      // Histories are comparable across turns whose limits or effort differ: those only change the process.
+      conversationKey: JSON.stringify({ model: shape.model, system: shape.system, tools: shape.tools }),
+      shapeKey,
+      messages: req.messages,
+      model: model.resolved,
+      clientTools: !!plan.tools,
+    };
+    const resumed = plan.tools ? await this.resume(req, plan, shapeKey, signal, () => this.conversations.continuing(input)) : undefined;
     if (resumed) return resumed;
-    const prompt = renderPrompt(req.messages);
+    const conversation = await this.conversations.plan(input);
     const queuedAt = Date.now();
-    const release = await this.limiter.acquire(signal);
-    const queueMs = Date.now() - queuedAt;
+    let release: () => void;
     let proc: CliProcess;
     try {
-      proc = this.pool.take(shapeKey, () => this.processes.spawn(shape));
+      release = await this.limiter.acquire(signal);
+    } catch (e) {
+      this.conversations.giveBack(conversation, shapeKey);
+      throw e;
+    }
+    const queueMs = Date.now() - queuedAt;
+    try {
+      proc =
+        conversation.live ??
+        (conversation.resume ? this.processes.spawn(shape, conversation.resume) : this.pool.take(shapeKey, () => this.processes.spawn(shape)));
     } catch (e) {
       release();
       throw e;
     }
-    return newTurn(model.resolved, this.run(proc, prompt, req, signal, release, queueMs, this.credentialGen, this.tooling(proc, plan, shapeKey, model.resolved), shapeKey));
+    const tooling = this.tooling(proc, plan, shapeKey, model.resolved);
+    const gen = this.credentialGen;
+    return newTurn(model.resolved, this.run({ proc, prompt: conversation.prompt, req, signal, release, queueMs, gen, tooling, shapeKey, conversation }));
   }
 
   private tooling(proc: CliProcess, plan: ToolPlan, shapeKey: string, model: string): Tooling | undefined {
@@ -142,7 +193,7 @@ export class Engine {
    * Continue a suspended turn with the client's tool results, in its live process, when one waits
    * for exactly these calls. Undefined when none does: the caller rebuilds from the history.
    */
-  private async resume(req: TurnRequest, plan: ToolPlan, shapeKey: string, signal: AbortSignal): Promise<Turn | undefined> {
+  private async resume(req: TurnRequest, plan: ToolPlan, shapeKey: string, signal: AbortSignal, conversation: () => ConversationPlan): Promise<Turn | undefined> {
     const { results, otherParts } = trailingResults(req.messages);
     if (!results.length) return undefined;
     const parked = this.parked.claim(results.map((r) => r.callId), shapeKey);
@@ -164,21 +215,16 @@ export class Engine {
     const wanted = new Set(parked.callIds);
     for (const r of results) if (wanted.has(r.callId)) parked.server.answer(r.callId, toMcpResult(r.content, r.isError));
     const tooling: Tooling = { session: new ToolSession(parked.server), shapeKey, model: parked.model, frames: parked.frames };
-    return newTurn(parked.model, this.run(parked.proc, [], req, signal, release, Date.now() - queuedAt, this.credentialGen, tooling));
+    const queueMs = Date.now() - queuedAt;
+    return newTurn(parked.model, this.run({ proc: parked.proc, prompt: [], req, signal, release, queueMs, gen: this.credentialGen, tooling, shapeKey, conversation: conversation() }));
   }
 
-  private async *run(
-    proc: CliProcess,
-    prompt: ReturnType<typeof renderPrompt>,
-    req: TurnRequest,
-    signal: AbortSignal,
-    release: () => void,
-    queueMs: number,
-    gen: number,
-    tooling?: Tooling,
-    reuseKey?: string,
-  ): AsyncGenerator<TurnEvent> {
+  private async *run(spec: RunSpec): AsyncGenerator<TurnEvent> {
+    const { proc, prompt, req, signal, release, queueMs, gen, tooling, shapeKey, conversation } = spec;
     const c = this.deps.config;
+    const answer = new AnswerCollector();
+    /** The session the CLI runs, and the uuid of the last transcript entry it reported. */
+    const turnEnd: { sessionId?: string; lastEntry?: string } = {};
     const startedAt = Date.now();
     let firstTokenMs: number | undefined;
     const onAbort = () => void proc.kill();
@@ -196,6 +242,8 @@ export class Engine {
     /** Set when the turn was handed to the client for tool calls: the process is parked, not killed. */
     let pausedIds: string[] | undefined;
     let handedOver = false;
+    /** The turn ended cleanly and its process was handed on (live conversation or reuse). */
+    let kept = false;
     let frames: AsyncIterator<SDKMessage> | undefined;
     try {
       try {
@@ -214,6 +262,9 @@ export class Engine {
             next = { done: true, value: undefined };
           }
           if (next.done) break;
+          const f = next.value as { type?: string; session_id?: string; uuid?: string };
+          turnEnd.sessionId = f.session_id ?? turnEnd.sessionId;
+          if (f.type === 'assistant' || f.type === 'user') turnEnd.lastEntry = f.uuid ?? turnEnd.lastEntry;
           const { events, finished } = translator.push(next.value as never);
           const rewritten = structured ? structured.rewrite(next.value, events) : events;
           const step = session.filter(next.value, rewritten);
@@ -236,6 +287,13 @@ export class Engine {
         // Before the yield: a consumer may stop iterating once it has the final event.
         if (ev.type === 'done') this.observe(gen, (o) => o.onTurnSuccess?.());
         if (ev.type === 'done') handedOver = ev.stopReason === 'tool_use' && pausedIds !== undefined;
+        answer.push(ev);
+        // A clean end is settled before the client hears of it: the next request of this
+        // conversation may come the moment it has the answer, and must find the process live.
+        if (ev.type === 'done' && ev.stopReason === 'end_turn' && translator.endedAtResult && gen === this.credentialGen) {
+          kept = true;
+          await this.keep(spec, turnEnd, answer);
+        }
         yield ev;
         if (ev.type === 'done') {
           outcome = ev.stopReason;
@@ -254,19 +312,44 @@ export class Engine {
       if (handedOver && tooling && frames && pausedIds && !signal.aborted && !timedOut) {
         release();
         this.parked.park({ proc, server: tooling.session.server!, frames, callIds: pausedIds, shapeKey: tooling.shapeKey, model: tooling.model, parkedAt: Date.now() });
-      } else if (reuseKey && !tooling && translator.endedAtResult && !signal.aborted && !timedOut && gen === this.credentialGen) {
-        // The slot is held while the process is cleared, so the request that takes it next finds the
-        // process back in the pool instead of starting a new one. This client already has its answer.
-        void this.recycle(proc, reuseKey).finally(release);
+      } else if (kept) {
+        // Handed to the conversation (live) or to process reuse when the turn ended; see below.
       } else {
         release();
         void proc.kill();
       }
+      const usage = translator.usageSoFar();
+      this.cacheTokens.read += usage.cacheReadTokens;
+      this.cacheTokens.write += usage.cacheCreationTokens;
       this.deps.log.info(
-        { turn: proc.id, pid: proc.pid, queueMs, ttftMs: firstTokenMs, totalMs: Date.now() - startedAt, outcome, tools: tooling && (tooling.frames ? 'resumed' : 'started') },
+        {
+          turn: proc.id,
+          pid: proc.pid,
+          path: conversation.path,
+          queueMs,
+          ttftMs: firstTokenMs,
+          totalMs: Date.now() - startedAt,
+          outcome,
+          cacheRead: usage.cacheReadTokens,
+          cacheWrite: usage.cacheCreationTokens,
+          input: usage.inputTokens,
+          tools: tooling && (tooling.frames ? 'resumed' : 'started'),
+        },
         'turn finished',
       );
     }
+  }
+
+  /**
+   * A turn that ended cleanly: its conversation point is recorded and the process stays live for the
+   * next turn, or (process reuse, opted into) is cleared for another conversation while the slot is
+   * held, so the request that takes the slot next finds it back in the pool.
+   */
+  private async keep(spec: RunSpec, turnEnd: { sessionId?: string; lastEntry?: string }, answer: AnswerCollector): Promise<void> {
+    const reuse = this.deps.config.reuseProcesses && !spec.tooling;
+    if (!reuse) spec.release();
+    await this.conversations.finish(spec.conversation, spec.proc, spec.shapeKey, turnEnd, answer.message(), !reuse);
+    if (reuse) void this.recycle(spec.proc, spec.shapeKey).finally(spec.release);
   }
 
   /** A process whose turn ran to its end: cleared and kept for the next turn of its shape, when reuse is on. */
@@ -301,6 +384,7 @@ export class Engine {
 
   /** What an operator watches: load, queue and the processes behind them. */
   stats() {
+    const c = this.deps.config;
     return {
       turns_running: this.limiter.running,
       requests_queued: this.limiter.waiting,
@@ -311,6 +395,12 @@ export class Engine {
       turns_parked_for_tools: this.parked.size,
       warm_pool_hits: this.pool.hits,
       warm_pool_misses: this.pool.misses,
+      conversations_live: this.conversations.live.size,
+      conversation_paths: { ...this.conversations.paths },
+      idle_memory_bytes: this.conversations.live.idleBytes(),
+      idle_memory_budget_bytes: c.idleMemoryMb * 1024 * 1024,
+      cache_read_tokens: this.cacheTokens.read,
+      cache_write_tokens: this.cacheTokens.write,
     };
   }
 
@@ -318,6 +408,7 @@ export class Engine {
   async drain(deadlineMs: number): Promise<void> {
     this.draining = true;
     await this.pool.close();
+    await this.conversations.close();
     await this.parked.closeAll();
     const busy = () => [...this.processes.live].filter((p) => p.state === 'busy' || p.state === 'spawning');
     const until = Date.now() + deadlineMs;

@@ -96,6 +96,19 @@ export class ProcessPool {
     }
   }
 
+  /** Every idle process, for the memory budget (conversations/live-sessions.ts). */
+  idleProcesses(): CliProcess[] {
+    return [...this.profiles.values()].flatMap((p) => p.idle);
+  }
+
+  /** Stop the idle process of the least recently used shape (the budget is exceeded). */
+  evictOne(): CliProcess | undefined {
+    const p = [...this.profiles.values()].filter((x) => x.idle.length).sort((a, b) => a.lastUsed - b.lastUsed)[0];
+    const proc = p?.idle.shift();
+    if (proc) void proc.kill();
+    return proc;
+  }
+
   idleCount(): number {
     let n = 0;
     for (const p of this.profiles.values()) n += p.idle.length;

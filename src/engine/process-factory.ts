@@ -3,6 +3,8 @@
 // set of live processes, so the engine can drain them and operators can count them.
 import path from 'node:path';
 import type { Options } from '@anthropic-ai/claude-agent-sdk';
+import type { ResumeTarget } from '../conversations/conversations.js';
+import { SessionTap, type TapShared } from '../conversations/session-tap.js';
 import type { GatewayConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { allowlistedEnv, gatewayCliEnv, withoutCredentials } from './child-env.js';
@@ -40,19 +42,37 @@ export class ProcessFactory {
   /** The CLI's credential variables, chosen by the auth layer. Until set, the base env's own
    * credential variables pass through unchanged. */
   credentialEnv: Record<string, string> | undefined;
+  /** Set by the engine: processes mirror their transcripts through taps on this store. */
+  sessions: TapShared | undefined;
 
   constructor(private readonly deps: FactoryDeps) {
     this.workRoot = path.join(deps.config.dataDir, 'work');
   }
 
-  spawn(shape: TurnShape): CliProcess {
+  /** The working directory every process shares, unless built-in tools may write to it. */
+  get sharedCwd(): string | undefined {
+    return this.deps.config.builtinTools.length ? undefined : this.deps.config.cliWorkDir;
+  }
+
+  /** Start a process for a turn shape; with `resume`, on a stored conversation at its point. */
+  spawn(shape: TurnShape, resume?: ResumeTarget): CliProcess {
     this.started++;
     const toolServer = shape.tools ? new ClientToolServer(shape.tools) : undefined;
+    const tap = this.sessions && new SessionTap(this.sessions);
+    const options = this.options(shape, toolServer);
+    if (resume && tap) {
+      tap.preload(resume.sessionId, resume.entries);
+      Object.assign(options, { resume: resume.sessionId, resumeSessionAt: resume.at });
+    }
+    const env = this.env(shape);
     const proc = new CliProcess({
       claudePath: this.deps.claudePath,
       workRoot: this.workRoot,
-      env: this.env(shape),
-      options: this.options(shape, toolServer),
+      sharedCwd: this.sharedCwd,
+      tap,
+      configDir: env.CLAUDE_CONFIG_DIR,
+      env,
+      options,
       log: this.deps.log,
     });
     if (toolServer) this.toolServers.set(proc, toolServer);
@@ -74,6 +94,9 @@ export class ProcessFactory {
       ...this.deps.config.extraCliEnv,
       ...gatewayCliEnv(this.deps.config.cliMaxRetries),
     };
+    // The SDK mirrors transcripts from the config dir it computes in this process; the child must
+    // use that same dir (its own rule gives the same place, but from the child's HOME).
+    if (!env.CLAUDE_CONFIG_DIR && env.HOME) env.CLAUDE_CONFIG_DIR = path.join(env.HOME, '.claude');
     if (shape.maxOutputTokens) env.CLAUDE_CODE_MAX_OUTPUT_TOKENS = String(shape.maxOutputTokens);
     // The model must see the client's tool results whole, not truncated at the CLI's MCP default (25k tokens).
     if (shape.tools) env.MAX_MCP_OUTPUT_TOKENS = '1000000';
@@ -92,7 +115,9 @@ export class ProcessFactory {
       settingSources: [],
       strictMcpConfig: true,
       includePartialMessages: true,
-      persistSession: false,
+      // Without a session store nothing is kept; with one, the CLI writes its transcript (the
+      // store's mirror needs the local write) and the process removes it when it exits.
+      persistSession: !!this.sessions,
     };
     if (shape.effort) o.effort = shape.effort as Options['effort'];
     if (shape.thinking) o.thinking = shape.thinking as Options['thinking'];

@@ -53,6 +53,14 @@ export interface TurnRequest {
   parallelToolCalls?: boolean;
 }
 
+/** Who a turn is for: conversations and stored responses belong to the gateway key that made them. */
+export interface TurnContext {
+  /** A hash of the presented gateway key (never the key). */
+  owner?: string;
+  /** A client's conversation hint (Codex's prompt_cache_key, a conversation header): a hint only. */
+  hint?: string;
+}
+
 export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'refusal' | 'pause_turn';
 
 export interface Usage {

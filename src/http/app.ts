@@ -10,7 +10,7 @@ import { registerResponses } from '../dialects/openai-responses/route.js';
 import { openAIModel, openAIModelList } from '../dialects/openai-chat/models.js';
 import { openAIErrorBody } from '../dialects/shared/openai-error.js';
 import { GatewayError } from '../errors.js';
-import type { RouteDeps } from './context.js';
+import { ownerId, type RouteDeps } from './context.js';
 import { errorResponse } from './respond.js';
 
 export interface AppDeps extends RouteDeps {
@@ -39,6 +39,7 @@ export function createApp(deps: AppDeps): Hono {
     if (!key || !keyMatches(key, deps.keys)) {
       return errorResponse(c, new GatewayError('authentication', key ? 'Incorrect API key provided.' : 'Missing API key: send it as Authorization: Bearer <key> or x-api-key.', { code: 'invalid_api_key' }), errorShapeFor(c));
     }
+    c.set('owner' as never, ownerId(key) as never);
     return next();
   });
 

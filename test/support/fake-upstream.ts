@@ -17,18 +17,24 @@
 // Tool results count whether they arrive as tool_result blocks or inside the gateway's
 // <conversation_record> (a conversation rebuilt from the client's history).
 // Without a marker it answers "Hello from the scripted upstream."
+// Usage reports input and cache tokens as Anthropic's prompt caching would bill them (prompt-cache.ts).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PromptCache, type CacheUsage, type PromptCacheOptions } from './prompt-cache.js';
 
 export interface RecordedRequest {
   path: string;
   headers: http.IncomingHttpHeaders;
   body: any;
+  /** The usage reported for a /v1/messages request that was answered. */
+  usage?: CacheUsage & { output_tokens: number };
 }
 
 export interface FakeUpstream {
   url: string;
   requests: RecordedRequest[];
+  /** The prompt cache behind the usage this upstream reports. */
+  cache: PromptCache;
   /** Requests still being answered (a hung or slow one shows up here until its socket closes). */
   open(): number;
   close(): Promise<void>;
@@ -114,8 +120,9 @@ function errorType(status: number): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startFakeUpstream(): Promise<FakeUpstream> {
+export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {}): Promise<FakeUpstream> {
   const requests: RecordedRequest[] = [];
+  const cache = new PromptCache(opts.cache);
   let openCount = 0;
   let seq = 0;
 
@@ -139,7 +146,8 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: 'bad json' } }));
       return;
     }
-    requests.push({ path, headers: req.headers, body });
+    const recorded: RecordedRequest = { path, headers: req.headers, body };
+    requests.push(recorded);
     if (path.endsWith('/count_tokens')) {
       const n = Math.ceil(JSON.stringify(body.messages ?? []).length / 4);
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -250,8 +258,10 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       stopReason = 'max_tokens';
     }
     if (answerText) blocks.push({ type: 'text', text: words.join('') });
-    const inputTokens = Math.ceil(JSON.stringify(messages).length / 4);
-    const usage = { input_tokens: inputTokens, output_tokens: Math.max(1, words.length), cache_read_input_tokens: 3, cache_creation_input_tokens: 0 };
+    // The cache is the organisation's: scoped by the credential the request carries.
+    const cached = cache.account(body, String(req.headers['x-api-key'] ?? req.headers.authorization ?? ''));
+    const usage = { ...cached, output_tokens: Math.max(1, words.length) };
+    recorded.usage = usage;
 
     if (!body.stream) {
       res.writeHead(200, { 'content-type': 'application/json', 'request-id': 'req_fake' });
@@ -314,6 +324,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    cache,
     open: () => openCount,
     close: () =>
       new Promise<void>((r) => {

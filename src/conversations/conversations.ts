@@ -1,0 +1,179 @@
+// Every conversation is a real Claude Code session. For each request this decides how its turn
+// reaches that session, in order of cost:
+//   live      the idle process that holds exactly this history takes the new user turn;
+//   resumed   a process starts on the stored transcript, at the point this history ends;
+//   imported  a history the gateway never served is written as a transcript, then resumed;
+//   new       no history: a fresh (warm) process;
+//   flattened the last resort for a history that cannot be real turns (counted and logged).
+// After a clean turn, finish() records the new conversation point and keeps the process live.
+import crypto from 'node:crypto';
+import type { CliProcess } from '../engine/cli-process.js';
+import { renderPrompt, toBlocks, type AnthropicBlock } from '../engine/prompt.js';
+import type { ChatMessage } from '../engine/types.js';
+import type { Logger } from '../log.js';
+import { chainHashes, chainRoot, splitTurn } from './history.js';
+import { LiveSessions, type LiveOptions } from './live-sessions.js';
+import { chainIsWhole, TapShared } from './session-tap.js';
+import type { ConversationStore } from './stores/store.js';
+import { NotExpressible, writeTranscript } from './transcript.js';
+
+export type ConversationPath = 'new' | 'live' | 'resumed' | 'imported' | 'flattened';
+
+export interface ResumeTarget {
+  sessionId: string;
+  /** The chain entry the session goes on from (resumeSessionAt). */
+  at: string;
+  /** The transcript, read and checked, handed to the SDK's load. */
+  entries: import('./stores/store.js').SessionStoreEntry[];
+}
+
+export interface ConversationPlan {
+  path: ConversationPath;
+  /** The new user turn, as the one message the CLI is sent. */
+  prompt: AnthropicBlock[];
+  live?: CliProcess;
+  resume?: ResumeTarget;
+  /** The chain root, and every message the session holds once the prompt is in. */
+  root: string;
+  consumed: ChatMessage[];
+}
+
+export interface PlanInput {
+  owner: string;
+  /** What makes histories comparable: model, system prompt, tools. */
+  conversationKey: string;
+  /** The full shape of this turn's process: a live process serves only its own shape. */
+  shapeKey: string;
+  messages: ChatMessage[];
+  /** The wire model id (for imported assistant turns and the model attachment). */
+  model: string;
+  clientTools: boolean;
+}
+
+interface PointRecord {
+  sessionId: string;
+  leaf: string;
+}
+
+const POINT_NS = 'point';
+
+export interface ConversationDeps {
+  store: ConversationStore;
+  /** The CLI's working directory, shared by every process (it is part of the prompt). */
+  cwd: string;
+  cliVersion: string;
+  log: Logger;
+  live: Omit<LiveOptions, 'log'>;
+}
+
+export class Conversations {
+  readonly shared: TapShared;
+  readonly live: LiveSessions;
+  readonly paths: Record<ConversationPath, number> = { new: 0, live: 0, resumed: 0, imported: 0, flattened: 0 };
+  /** Live processes by the shape they were started with. */
+  private readonly liveShape = new WeakMap<CliProcess, string>();
+
+  constructor(private readonly deps: ConversationDeps) {
+    this.shared = new TapShared(deps.store);
+    this.live = new LiveSessions({ ...deps.live, log: deps.log });
+  }
+
+  async plan(input: PlanInput): Promise<ConversationPlan> {
+    const plan = await this.choose(input);
+    this.paths[plan.path]++;
+    return plan;
+  }
+
+  private async choose(input: PlanInput): Promise<ConversationPlan> {
+    const { history, current } = splitTurn(input.messages);
+    const root = chainRoot(input.owner, input.conversationKey);
+    const consumed = [...history, ...current];
+    const flattened = (why: string): ConversationPlan => {
+      this.deps.log.info({ why }, 'conversation flattened into one message');
+      return { path: 'flattened', prompt: renderPrompt(input.messages), root, consumed };
+    };
+    // Tool results without their suspended turn: the CLI takes only user text and media as a new turn.
+    if (current.some((m) => m.content.some((p) => p.type === 'tool_result'))) return flattened('tool results without a suspended turn');
+    const blocks = current.flatMap((m) => toBlocks(m.content));
+    const prompt = blocks.length ? blocks : [{ type: 'text', text: '(empty message)' }];
+    if (!history.length) return { path: 'new', prompt, root, consumed };
+    if (history[0].role !== 'user') return flattened('the history starts with an assistant message');
+
+    const point = chainHashes(root, history).at(-1)!;
+    const live = this.live.take(point);
+    if (live && this.liveShape.get(live.proc) === input.shapeKey) return { path: 'live', prompt, live: live.proc, root, consumed };
+    if (live) this.live.put(live); // another shape (effort, limits): it stays for its own
+
+    const stored = await this.deps.store.getRecord<PointRecord>(POINT_NS, point).catch(() => undefined);
+    if (stored) {
+      const entries = await this.deps.store.load({ projectKey: '', sessionId: stored.sessionId }).catch(() => null);
+      if (entries && chainIsWhole(entries, stored.leaf)) {
+        return { path: 'resumed', prompt, resume: { sessionId: stored.sessionId, at: stored.leaf, entries }, root, consumed };
+      }
+      this.deps.log.warn({ session: stored.sessionId }, 'stored session missing or damaged: importing the client history instead');
+    }
+
+    try {
+      const sessionId = crypto.randomUUID();
+      const t = writeTranscript(history, {
+        sessionId,
+        cwd: this.deps.cwd,
+        cliVersion: this.deps.cliVersion,
+        model: input.model,
+        modelAttachment: await this.shared.modelAttachment(input.model),
+        clientTools: input.clientTools,
+      });
+      await this.deps.store.append({ projectKey: '', sessionId }, t.entries);
+      return { path: 'imported', prompt, resume: { sessionId, at: t.leaf, entries: t.entries }, root, consumed };
+    } catch (e) {
+      if (e instanceof NotExpressible) return flattened(e.message);
+      this.deps.log.warn({ err: (e as Error).message }, 'could not store an imported transcript');
+      return flattened('the store refused the imported transcript');
+    }
+  }
+
+  /** The plan of a suspended tool turn its results continue: the same process, its whole history. */
+  continuing(input: PlanInput): ConversationPlan {
+    const { history, current } = splitTurn(input.messages);
+    this.paths.live++;
+    return { path: 'live', prompt: [], root: chainRoot(input.owner, input.conversationKey), consumed: [...history, ...current] };
+  }
+
+  /** A live process taken for a turn that never ran (the client left while queued): kept again. */
+  giveBack(plan: ConversationPlan, shapeKey: string): void {
+    if (!plan.live) return;
+    const point = chainHashes(plan.root, splitTurn(plan.consumed).history).at(-1);
+    if (point) this.live.put({ proc: plan.live, sessionId: '', point, idleSince: Date.now() });
+    this.liveShape.set(plan.live, shapeKey);
+  }
+
+  /**
+   * A turn ended cleanly with `answer`: record where its conversation now is (so the request that
+   * extends it finds the session), and keep the process live for it when `keep` (else the caller
+   * decides what becomes of the process).
+   */
+  async finish(plan: ConversationPlan, proc: CliProcess, shapeKey: string, turnEnd: { sessionId?: string; lastEntry?: string }, answer: ChatMessage, keep: boolean): Promise<void> {
+    const { sessionId } = turnEnd;
+    const leaf = sessionId && (await proc.tap?.settledTip(sessionId, turnEnd.lastEntry, 2000));
+    if (!sessionId || !leaf) {
+      this.deps.log.warn({ session: sessionId }, 'a finished turn left no transcript: its conversation cannot continue in place');
+      if (keep) void proc.kill();
+      return;
+    }
+    const point = chainHashes(plan.root, [...plan.consumed, answer]).at(-1)!;
+    if (keep) {
+      proc.idle();
+      this.liveShape.set(proc, shapeKey);
+      this.live.put({ proc, sessionId, point, idleSince: Date.now() });
+    }
+    try {
+      await this.deps.store.putRecord(POINT_NS, point, { sessionId, leaf } satisfies PointRecord);
+    } catch (e) {
+      this.deps.log.warn({ err: (e as Error).message }, 'could not record a conversation point');
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.live.close();
+  }
+}

@@ -1,0 +1,85 @@
+// Identifies a conversation by its content. Each message is reduced to a canonical form that every
+// dialect produces alike (whitespace, text-part splits and thinking do not count; media count by
+// a hash of their bytes), and the messages are chained: the hash after message i covers the owner
+// (a hash of the gateway key), the turn shape and messages 0..i. A conversation point is that hash
+// after an assistant answer: the request that extends it names it with its own history.
+import crypto from 'node:crypto';
+import type { ChatMessage, MediaSource, Part } from '../engine/types.js';
+
+const sha = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+
+/** JSON with sorted keys, so two equal tool inputs hash equal whatever their key order. */
+export function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v ?? null);
+}
+
+function mediaKey(s: MediaSource | { type: 'text'; data: string }): string {
+  return sha(s.type === 'url' ? `url:${s.url}` : `${s.type}:${s.data}`);
+}
+
+function partKey(p: Part): unknown[] | undefined {
+  switch (p.type) {
+    case 'text':
+      return undefined; // texts are joined per message (clients split and join them differently)
+    case 'image':
+    case 'document':
+      return [p.type[0], mediaKey(p.source)];
+    case 'tool_call':
+      return ['c', p.id, p.name, stableJson(p.input)];
+    case 'tool_result':
+      return ['r', p.callId, !!p.isError, p.content.map((c) => (c.type === 'text' ? c.text.replace(/\s+/g, '') : partKey(c)))];
+    case 'thinking':
+      return undefined; // clients drop or keep reasoning as they like; it never decides the match
+  }
+}
+
+/** The canonical form of one message. */
+export function canonicalMessage(m: ChatMessage): string {
+  const text = m.content
+    .filter((p): p is Extract<Part, { type: 'text' }> => p.type === 'text')
+    .map((p) => p.text)
+    .join('')
+    .replace(/\s+/g, '');
+  const parts = m.content.map(partKey).filter((k) => k !== undefined);
+  return stableJson([m.role, text, parts]);
+}
+
+/** The chain hashes after each message: hashes[i] covers messages 0..i. */
+export function chainHashes(root: string, messages: ChatMessage[]): string[] {
+  const out: string[] = [];
+  let h = sha(`root\0${root}`);
+  for (const m of messages) {
+    h = sha(`${h}\0${canonicalMessage(m)}`);
+    out.push(h);
+  }
+  return out;
+}
+
+/** The root every chain of one owner and turn shape starts from. */
+export const chainRoot = (owner: string, shapeKey: string): string => sha(`${owner}\0${shapeKey}`);
+
+/**
+ * Split a conversation: `history` is everything up to and including the last assistant message,
+ * `current` the user turn after it (what is new). Consecutive messages of one role are merged, as
+ * the Messages API merges them.
+ */
+export function splitTurn(messages: ChatMessage[]): { history: ChatMessage[]; current: ChatMessage[] } {
+  const merged: ChatMessage[] = [];
+  for (const m of messages) {
+    const last = merged[merged.length - 1];
+    if (last && last.role === m.role) merged[merged.length - 1] = { role: m.role, content: [...last.content, ...m.content] };
+    else merged.push({ role: m.role, content: [...m.content] });
+  }
+  let i = merged.length;
+  while (i > 0 && merged[i - 1].role === 'user') i--;
+  return { history: merged.slice(0, i), current: merged.slice(i) };
+}

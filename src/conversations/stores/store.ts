@@ -1,0 +1,27 @@
+// Where conversations live: the Agent SDK's own SessionStore (the Claude Code transcripts, which the
+// SDK appends to as a session runs and loads to resume one), plus small records beside them: the
+// conversation points that map a history to the session holding it, stored Responses, claims.
+// Two implementations: files under the data dir (the default) and Redis (several replicas).
+import type { SessionKey, SessionStore, SessionStoreEntry } from '@anthropic-ai/claude-agent-sdk';
+
+export type { SessionKey, SessionStoreEntry };
+
+export interface ConversationStore extends SessionStore {
+  readonly kind: string;
+  /** A small JSON record, or undefined when absent or expired. */
+  getRecord<T>(ns: string, key: string): Promise<T | undefined>;
+  /** Write a record; it expires ttlMs after this write (default: the store's retention). */
+  putRecord(ns: string, key: string, value: unknown, ttlMs?: number): Promise<void>;
+  deleteRecord(ns: string, key: string): Promise<void>;
+  /**
+   * Take a short-lived exclusive claim (set if absent). False when someone else holds it: the
+   * caller then works on a copy (a forked session) instead of the shared one.
+   */
+  claim(ns: string, key: string, ttlMs: number): Promise<boolean>;
+  release(ns: string, key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Session transcripts are keyed by session id alone: the gateway's CLI processes all share one
+ * working directory, and a session id is a random UUID only the gateway's own records lead to. */
+export const sessionKey = (key: SessionKey): string => (key.subpath ? `${key.sessionId}/${key.subpath}` : key.sessionId);

@@ -1,0 +1,248 @@
+// One contract suite for every ConversationStore (files, a real redis-server), then what only
+// Redis can show (claims across replicas, concurrent appends), then FallbackStore through an outage.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { startRedis, type RedisServer } from '../../../test/support/redis.js';
+import { FallbackStore } from './fallback-store.js';
+import { FileStore } from './file-store.js';
+import { openStore } from './open-store.js';
+import { RedisStore, redactRedisUrl } from './redis-store.js';
+import type { ConversationStore, SessionKey, SessionStoreEntry } from './store.js';
+
+const silent = pino({ level: 'silent' });
+const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-stores-'));
+const session = (subpath?: string): SessionKey => ({ projectKey: 'p', sessionId: crypto.randomUUID(), subpath });
+const entry = (type: string, uuid?: string): SessionStoreEntry => ({ type, ...(uuid ? { uuid } : {}), n: Math.random() });
+
+/** Poll until check() holds; fails after limitMs. Synchronises on the observed state, not on time. */
+async function eventually(check: () => Promise<boolean>, limitMs = 3_000): Promise<void> {
+  const until = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > until) assert.fail(`condition not met within ${limitMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function contract(name: string, open: () => Promise<ConversationStore>, opts: { dedupesByUuid: boolean }) {
+  describe(`${name}: ConversationStore contract`, () => {
+    let store: ConversationStore;
+    before(async () => {
+      store = await open();
+    });
+    after(() => store.close());
+
+    it('returns null for a session never written', async () => {
+      assert.equal(await store.load(session()), null);
+    });
+
+    it('loads entries in append order, entries without uuid kept as they are', async () => {
+      const key = session();
+      const a = entry('user', crypto.randomUUID());
+      const title = { type: 'title', title: 'same' };
+      const b = entry('assistant', crypto.randomUUID());
+      await store.append(key, [a, title]);
+      await store.append(key, [title, b]);
+      await store.append(key, []);
+      assert.deepEqual(await store.load(key), [a, title, title, b]);
+    });
+
+    it('keeps a subpath transcript apart from its session', async () => {
+      const key = session();
+      const sub = { ...key, subpath: 'subagents/agent-1' };
+      await store.append(key, [entry('user', 'u-main')]);
+      await store.append(sub, [entry('user', 'u-sub')]);
+      assert.equal((await store.load(key))?.length, 1);
+      assert.equal((await store.load(sub))?.length, 1);
+    });
+
+    it('treats uuid as an idempotency key', { skip: !opts.dedupesByUuid && `${name} does not dedupe by uuid` }, async () => {
+      const key = session();
+      const a = entry('user', 'u-1');
+      const b = entry('assistant', 'u-2');
+      await store.append(key, [a]);
+      await store.append(key, [a, b]); // a retried batch
+      await store.append(key, [a, b, a]);
+      assert.deepEqual(await store.load(key), [a, b]);
+    });
+
+    it('deletes a transcript, and a deleted one can be written afresh', async () => {
+      const key = session();
+      const a = entry('user', 'u-1');
+      await store.append(key, [a]);
+      await store.delete?.(key);
+      assert.equal(await store.load(key), null);
+      await store.append(key, [a]);
+      assert.deepEqual(await store.load(key), [a]);
+    });
+
+    it('puts, gets and deletes records', async () => {
+      const k = crypto.randomUUID();
+      assert.equal(await store.getRecord('point', k), undefined);
+      await store.putRecord('point', k, { sessionId: 's', n: [1, 2] });
+      assert.deepEqual(await store.getRecord('point', k), { sessionId: 's', n: [1, 2] });
+      assert.equal(await store.getRecord('other-ns', k), undefined);
+      await store.putRecord('point', k, 'replaced');
+      assert.equal(await store.getRecord('point', k), 'replaced');
+      await store.deleteRecord('point', k);
+      assert.equal(await store.getRecord('point', k), undefined);
+    });
+
+    it('expires a record after its ttl', async () => {
+      const k = crypto.randomUUID();
+      await store.putRecord('point', k, 1, 60);
+      await store.putRecord('point', `${k}-long`, 2, 60_000);
+      await eventually(async () => (await store.getRecord('point', k)) === undefined);
+      assert.equal(await store.getRecord('point', `${k}-long`), 2);
+    });
+
+    it('claims exclusively until released', async () => {
+      const k = crypto.randomUUID();
+      assert.equal(await store.claim('turn', k, 60_000), true);
+      assert.equal(await store.claim('turn', k, 60_000), false);
+      assert.equal(await store.claim('turn', `${k}-other`, 60_000), true);
+      await store.release('turn', k);
+      assert.equal(await store.claim('turn', k, 60_000), true);
+    });
+
+    it('lets a claim lapse after its ttl', async () => {
+      const k = crypto.randomUUID();
+      assert.equal(await store.claim('turn', k, 50), true);
+      await eventually(() => store.claim('turn', k, 60_000));
+    });
+  });
+}
+
+let server: RedisServer;
+before(async () => {
+  server = await startRedis();
+});
+after(() => server?.stop());
+
+contract('FileStore', async () => new FileStore(tmpDir(), 60_000), { dedupesByUuid: false });
+contract('RedisStore', async () => new RedisStore(server.url, { retentionMs: 60_000, prefix: `t${crypto.randomUUID()}:` }), {
+  dedupesByUuid: true,
+});
+
+describe('RedisStore across replicas', () => {
+  let a: RedisStore;
+  let b: RedisStore;
+  before(() => {
+    a = new RedisStore(server.url, { retentionMs: 60_000 });
+    b = new RedisStore(server.url, { retentionMs: 60_000 });
+  });
+  after(() => Promise.all([a.close(), b.close()]));
+
+  it('answers ping', async () => {
+    assert.equal(await a.ping(), true);
+  });
+
+  it('gives a claim to one replica only; only the holder releases it', async () => {
+    const k = crypto.randomUUID();
+    const [gotA, gotB] = await Promise.all([a.claim('turn', k, 60_000), b.claim('turn', k, 60_000)]);
+    assert.notEqual(gotA, gotB);
+    const [holder, other] = gotA ? [a, b] : [b, a];
+    assert.equal(await holder.claim('turn', k, 60_000), false);
+    await other.release('turn', k); // not its claim: a no-op
+    assert.equal(await other.claim('turn', k, 60_000), false);
+    await holder.release('turn', k);
+    assert.equal(await other.claim('turn', k, 60_000), true);
+  });
+
+  it('does not duplicate entries two replicas append at once', async () => {
+    const key = session();
+    const batch = Array.from({ length: 50 }, (_, i) => entry('user', `u-${i}`));
+    await Promise.all([a.append(key, batch), b.append(key, batch), a.append(key, batch.slice(10)), b.append(key, batch.slice(0, 5))]);
+    assert.deepEqual(await b.load(key), batch);
+  });
+
+  it('shares records and transcripts; a prefix keeps gateways apart', async () => {
+    const key = session();
+    await a.append(key, [entry('user', 'u-1')]);
+    await a.putRecord('point', 'k', { v: 1 });
+    assert.equal((await b.load(key))?.length, 1);
+    assert.deepEqual(await b.getRecord('point', 'k'), { v: 1 });
+    const c = new RedisStore(server.url, { retentionMs: 60_000, prefix: 'elsewhere:' });
+    try {
+      assert.equal(await c.load(key), null);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('never logs the password of its URL', () => {
+    assert.equal(redactRedisUrl('redis://user:s3cret@host:6379/0'), 'redis://***:***@host:6379/0');
+    assert.equal(redactRedisUrl('not a url'), '[unparseable redis url]');
+  });
+});
+
+describe('FallbackStore through a Redis outage', () => {
+  it('serves every call from the fallback once Redis is killed, and counts it', async () => {
+    const own = await startRedis();
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (s: string) => void lines.push(s) });
+    const redis = new RedisStore(own.url, { retentionMs: 60_000, log });
+    const store = new FallbackStore(redis, new FileStore(tmpDir(), 60_000), log);
+    assert.equal(store.kind, 'redis+file');
+    try {
+      const before = session();
+      await store.append(before, [entry('user', 'u-1')]);
+      await store.putRecord('point', 'k0', 0);
+      assert.equal(store.degraded, 0);
+
+      await own.kill();
+      await eventually(async () => !(await redis.ping()));
+
+      const key = session();
+      const a = entry('user', 'u-1');
+      await store.append(key, [a]);
+      assert.deepEqual(await store.load(key), [a]);
+      assert.equal(await store.load(before), null); // its entries are in the Redis that is gone
+      await store.putRecord('point', 'k1', { v: 1 });
+      assert.deepEqual(await store.getRecord('point', 'k1'), { v: 1 });
+      assert.equal(await store.claim('turn', 'k', 60_000), true);
+      assert.equal(await store.claim('turn', 'k', 60_000), false);
+      await store.release('turn', 'k');
+      await store.deleteRecord('point', 'k1');
+      assert.equal(await store.getRecord('point', 'k1'), undefined);
+      await store.delete(key);
+      assert.equal(await store.load(key), null);
+
+      // Every call above but release, which the primary skips: it holds no Redis claim to give back.
+      assert.equal(store.degraded, 11);
+      const warned = lines.filter((l) => l.includes('using the fallback'));
+      assert.equal(warned.length, 1, 'the outage is logged once, not per call');
+    } finally {
+      await store.close();
+      await own.stop();
+    }
+  });
+
+  it('falls back at once when Redis is down from the start', async () => {
+    const dead = await startRedis();
+    await dead.stop(); // a port nothing listens on any more
+    const dir = tmpDir();
+    const store = openStore({ dataDir: dir, redisUrl: dead.url, retentionMs: 60_000, log: silent });
+    try {
+      assert.equal(store.kind, 'redis+file');
+      const started = Date.now();
+      const key = session();
+      await store.append(key, [entry('user', 'u-1')]);
+      assert.equal((await store.load(key))?.length, 1);
+      assert.ok(Date.now() - started < 1_500, 'no wait for a command timeout');
+      assert.ok(fs.existsSync(path.join(dir, 'conversations', 'sessions')));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('opens the embedded store alone without a Redis URL', async () => {
+    const store = openStore({ dataDir: tmpDir(), retentionMs: 60_000, log: silent });
+    assert.equal(store.kind, 'file');
+    await store.close();
+  });
+});
