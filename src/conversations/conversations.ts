@@ -13,7 +13,7 @@ import type { ChatMessage } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import { chainHashes, chainRoot, splitTurn } from './history.js';
 import { LiveSessions, type LiveOptions } from './live-sessions.js';
-import { chainIsWhole, TapShared } from './session-tap.js';
+import { branchTo, TapShared } from './session-tap.js';
 import type { ConversationStore } from './stores/store.js';
 import { NotExpressible, writeTranscript } from './transcript.js';
 
@@ -21,9 +21,9 @@ export type ConversationPath = 'new' | 'live' | 'resumed' | 'imported' | 'flatte
 
 export interface ResumeTarget {
   sessionId: string;
-  /** The chain entry the session goes on from (resumeSessionAt). */
+  /** The message entry the session goes on from: the last of `entries`. */
   at: string;
-  /** The transcript, read and checked, handed to the SDK's load. */
+  /** The branch of the transcript that ends at `at`, handed to the SDK's load. */
   entries: import('./stores/store.js').SessionStoreEntry[];
 }
 
@@ -107,9 +107,8 @@ export class Conversations {
     const stored = await this.deps.store.getRecord<PointRecord>(POINT_NS, point).catch(() => undefined);
     if (stored) {
       const entries = await this.deps.store.load({ projectKey: '', sessionId: stored.sessionId }).catch(() => null);
-      if (entries && chainIsWhole(entries, stored.leaf)) {
-        return { path: 'resumed', prompt, resume: { sessionId: stored.sessionId, at: stored.leaf, entries }, root, consumed };
-      }
+      const branch = entries ? branchTo(entries, stored.leaf) : undefined;
+      if (branch) return { path: 'resumed', prompt, resume: { sessionId: stored.sessionId, at: stored.leaf, entries: branch }, root, consumed };
       this.deps.log.warn({ session: stored.sessionId }, 'stored session missing or damaged: importing the client history instead');
     }
 

@@ -23,7 +23,7 @@ export class TapShared {
 
 /** One per CLI process: its tips are its own, so two processes on one session never mix them up. */
 export class SessionTap implements SessionStore {
-  /** The last chain entry (uuid) this process appended, per session. */
+  /** The last message entry (uuid) this process appended, per session. */
   private readonly tips = new Map<string, string>();
   private readonly preloaded = new Map<string, SessionStoreEntry[]>();
   private readonly waiters = new Set<() => void>();
@@ -45,7 +45,8 @@ export class SessionTap implements SessionStore {
   async append(key: SessionKey, entries: SessionStoreEntry[]): Promise<void> {
     if (!key.subpath) {
       for (const e of entries) {
-        if (typeof e.uuid === 'string' && 'parentUuid' in e) {
+        // resumeSessionAt takes a message entry (user or assistant), not an attachment.
+        if (typeof e.uuid === 'string' && 'parentUuid' in e && (e.type === 'user' || e.type === 'assistant')) {
           this.tips.set(key.sessionId, e.uuid);
           this.seen.add(e.uuid);
         }
@@ -106,17 +107,23 @@ export class SessionTap implements SessionStore {
   }
 }
 
-/** True when `leaf` is in the entries and its parent chain is whole (every parent is there). */
-export function chainIsWhole(entries: SessionStoreEntry[], leaf: string): boolean {
+/**
+ * The entries from the session's first message to `leaf`, in order: one line of the transcript
+ * tree. A stored session can hold several branches (a regenerate, a double submit, another
+ * replica); the CLI follows the newest one, so it is handed just the branch this turn extends.
+ * Undefined when the leaf is missing or its chain is broken (a damaged transcript).
+ */
+export function branchTo(entries: SessionStoreEntry[], leaf: string): SessionStoreEntry[] | undefined {
   const byId = new Map<string, SessionStoreEntry>();
   for (const e of entries) if (typeof e.uuid === 'string') byId.set(e.uuid, e);
+  const chain: SessionStoreEntry[] = [];
   let at = byId.get(leaf);
-  let steps = 0;
   while (at) {
+    chain.push(at);
+    if (chain.length > byId.size) return undefined;
     const parent = (at as { parentUuid?: string | null }).parentUuid;
-    if (parent == null) return true;
+    if (parent == null) return chain.reverse();
     at = byId.get(parent);
-    if (++steps > byId.size) return false;
   }
-  return false;
+  return undefined;
 }

@@ -62,7 +62,8 @@ export class ProcessFactory {
     const options = this.options(shape, toolServer);
     if (resume && tap) {
       tap.preload(resume.sessionId, resume.entries);
-      Object.assign(options, { resume: resume.sessionId, resumeSessionAt: resume.at });
+      // The preloaded branch ends at the point the turn extends: a plain resume goes on from there.
+      options.resume = resume.sessionId;
     }
     const env = this.env(shape);
     const proc = new CliProcess({

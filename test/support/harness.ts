@@ -17,11 +17,20 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(overrides: ConfigInput = {}, opts: { prewarm?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Harness> {
-  const upstream = await startFakeUpstream();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-test-'));
+export interface HarnessOptions {
+  prewarm?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** A scripted upstream shared with another gateway (not closed by close()). */
+  upstream?: FakeUpstream;
+  /** A data dir that outlives this gateway (a restart); not removed by close(). */
+  dataDir?: string;
+}
+
+export async function startHarness(overrides: ConfigInput = {}, opts: HarnessOptions = {}): Promise<Harness> {
+  const upstream = opts.upstream ?? (await startFakeUpstream());
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-test-'));
   const home = path.join(dataDir, 'home');
-  fs.mkdirSync(home);
+  fs.mkdirSync(home, { recursive: true });
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: home,
@@ -38,8 +47,8 @@ export async function startHarness(overrides: ConfigInput = {}, opts: { prewarm?
     dataDir,
     async close() {
       await gw.stop();
-      await upstream.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.upstream) await upstream.close();
+      if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -49,10 +49,11 @@ function toolChoice(c: NonNullable<ResponsesRequest['tool_choice']>): ToolChoice
   return unsupported(`'tool_choice' of type '${c.type}' is not supported: use 'auto', 'none', 'required' or {"type":"function","name":...}.`, 'tool_choice');
 }
 
-export function toTurnRequest(req: ResponsesRequest): TurnRequest {
-  if (req.previous_response_id) {
-    unsupported("'previous_response_id' is not supported: the gateway keeps no conversation state; send the whole conversation in 'input' (store: false).", 'previous_response_id');
-  }
+/**
+ * `history` is what came before `req.input`: the items of a previous_response_id chain, already
+ * expanded by the route (state.ts), oldest first. `req.previous_response_id` itself is not read here.
+ */
+export function toTurnRequest(req: ResponsesRequest, history: InputItem[] = []): TurnRequest {
   const system: string[] = [];
   if (req.instructions) system.push(req.instructions);
   const messages: ChatMessage[] = [];
@@ -62,8 +63,8 @@ export function toTurnRequest(req: ResponsesRequest): TurnRequest {
     else messages.push({ role, content: parts });
   };
   const items: InputItem[] = typeof req.input === 'string' ? [{ role: 'user', content: req.input }] : req.input;
-  items.forEach((item, i) => {
-    const param = `input.${i}`;
+  const all: [InputItem, string][] = [...history.map((item): [InputItem, string] => [item, 'previous_response_id']), ...items.map((item, i): [InputItem, string] => [item, `input.${i}`])];
+  all.forEach(([item, param]) => {
     if ('role' in item && (item.type === undefined || item.type === 'message')) {
       const m = item as Extract<InputItem, { role: string }>;
       const parts = contentParts(m.content, `${param}.content`);
@@ -88,10 +89,8 @@ export function toTurnRequest(req: ResponsesRequest): TurnRequest {
         return;
       }
       case 'item_reference':
-        return unsupported(
-          `'${param}' is an item_reference: the gateway keeps no stored items; send the items themselves (with the AI SDK, set providerOptions.openai.store to false).`,
-          param,
-        );
+        // The route resolves references to stored items before the adapter runs; one left here is unknown.
+        return unsupported(`Item with id '${(item as { id: string }).id}' not found ('${param}' is an item_reference).`, param);
       default:
         return; // output items of hosted tools: nothing Claude Code can replay
     }

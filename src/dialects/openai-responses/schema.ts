@@ -1,6 +1,7 @@
 // Zod schema of an OpenAI Responses request. Input items Claude Code can take are typed; hosted tool
-// types and output items of hosted tools are accepted and ignored; sampling and storage fields are
-// accepted and ignored (see the README). Unknown fields pass through untouched.
+// types and output items of hosted tools are accepted and ignored; sampling fields are accepted and
+// ignored (see the README); `store` and `previous_response_id` are honoured (state.ts). Unknown fields
+// pass through untouched.
 import { z } from 'zod';
 
 const inputText = z.object({ type: z.literal('input_text'), text: z.string() }).passthrough();
@@ -108,10 +109,11 @@ export const responsesRequestSchema = z
       .nullish(),
     parallel_tool_calls: z.boolean().nullish(),
     previous_response_id: z.string().nullish(),
-    // Accepted and ignored: Claude Code has no way to honour them (or the gateway keeps no state).
+    /** Keep the finished response (default true, as OpenAI). */
+    store: z.boolean().nullish(),
+    // Accepted and ignored: Claude Code has no way to honour them.
     temperature: z.number().min(0).max(2).nullish(),
     top_p: z.number().nullish(),
-    store: z.boolean().nullish(),
     metadata: z.record(z.string(), z.unknown()).nullish(),
     user: z.string().nullish(),
     include: z.array(z.string()).nullish(),
