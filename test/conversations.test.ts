@@ -9,6 +9,8 @@ import OpenAI from 'openai';
 import { startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
 import { answerText, cacheReuse, claudeCodeSession, modelRequests, turnsOf, turnText, withoutCacheControl } from './support/conversation.js';
 import { startHarness, TEST_KEY, type Harness } from './support/harness.js';
+import { PNG_BASE64, PNG_DATA_URL } from './support/media.js';
+import { weatherTool } from './support/tools.js';
 
 const OTHER_KEY = 'other-key-0123456789';
 const TURNS = 12;
@@ -149,4 +151,82 @@ test('a double submit is answered twice, each from the same history', async () =
   for (const r of sent) assert.deepEqual(turnsOf(r).map((t) => t.text), conv.map((m) => m.content));
   // Whichever process served each, the bytes before the new turn are the same.
   assert.deepEqual(withoutCacheControl(sent[0].body.messages), withoutCacheControl(sent[1].body.messages));
+});
+
+test('tool calls and images in a history never seen reach the API as native blocks (imported)', async () => {
+  const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: weatherTool }];
+  const messages: OpenAI.ChatCompletionMessageParam[] = [
+    { role: 'user', content: [{ type: 'text', text: 'What is the weather here?' }, { type: 'image_url', image_url: { url: PNG_DATA_URL } }] },
+    { role: 'assistant', content: null, tool_calls: [{ id: 'call_w1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+    { role: 'tool', tool_call_id: 'call_w1', content: 'sunny, 21 C' },
+    { role: 'assistant', content: 'It is sunny in Paris.' },
+    { role: 'user', content: 'Thanks! [[reply:you are welcome]]' },
+  ];
+  const before = paths();
+  const r = await chat.chat.completions.create({ model: 'sonnet', messages, tools });
+  assert.equal(r.choices[0].message.content, 'you are welcome');
+  assert.deepEqual(delta(before), { imported: 1 });
+  const sent = (modelRequests(h.upstream).at(-1)!.body.messages as any[]).filter((m) => m.role !== 'system');
+  const blocks = (m: any) => (typeof m.content === 'string' ? [{ type: 'text' }] : m.content).map((b: any) => b.type);
+  assert.deepEqual(sent.map((m) => [m.role, blocks(m)]), [
+    ['user', ['text', 'image']],
+    ['assistant', ['tool_use']],
+    ['user', ['tool_result']],
+    ['assistant', ['text']],
+    ['user', ['text']],
+  ]);
+  assert.equal(sent[1].content[0].name, 'mcp__c__get_weather');
+  assert.equal(sent[2].content[0].tool_use_id, sent[1].content[0].id);
+  assert.equal(sent[0].content[1].source.data, PNG_BASE64);
+});
+
+test('a live tool round trip, then the next user turn goes on in the same session', async () => {
+  const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: weatherTool }];
+  const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather? [[tool:get_weather:{"city":"Oslo"}]] [[after-tool:Oslo is]]' }];
+  const first = await chat.chat.completions.create({ model: 'sonnet', messages, tools });
+  const call = first.choices[0].message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall;
+  messages.push(first.choices[0].message as OpenAI.ChatCompletionMessageParam, { role: 'tool', tool_call_id: call.id, content: 'snowing' });
+  const second = await chat.chat.completions.create({ model: 'sonnet', messages, tools });
+  assert.equal(second.choices[0].message.content, 'Oslo is snowing');
+  messages.push({ role: 'assistant', content: second.choices[0].message.content }, { role: 'user', content: 'And tomorrow? [[reply:also snow]]' });
+  const before = paths();
+  const third = await chat.chat.completions.create({ model: 'sonnet', messages, tools });
+  assert.equal(third.choices[0].message.content, 'also snow');
+  assert.deepEqual(delta(before), { live: 1 });
+  const sent = (modelRequests(h.upstream).at(-1)!.body.messages as any[]).filter((m) => m.role !== 'system');
+  assert.deepEqual(sent.map((m) => m.role), ['user', 'assistant', 'user', 'assistant', 'user']);
+  assert.match(JSON.stringify(sent[2]), /tool_result.*snowing/);
+});
+
+test('histories that cannot be real turns as sent are normalised or flattened, never refused for it', async () => {
+  // Two assistant messages in a row are one assistant turn, as the Messages API merges them.
+  const merged = await chat.chat.completions.create({
+    model: 'sonnet',
+    messages: [
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'part one.' },
+      { role: 'assistant', content: 'part two.' },
+      { role: 'user', content: 'go on [[reply:merged]]' },
+    ],
+  });
+  assert.equal(merged.choices[0].message.content, 'merged');
+  const sent = turnsOf(modelRequests(h.upstream).at(-1)!);
+  assert.deepEqual(sent.map((t) => t.role), ['user', 'assistant', 'user']);
+  assert.match(sent[1].text, /part one\.\s*part two\./);
+  // A history that opens with the assistant cannot be a Claude Code session: the flattened record.
+  const before = paths();
+  const flat = await chat.chat.completions.create({
+    model: 'sonnet',
+    messages: [
+      { role: 'assistant', content: 'How can I help?' },
+      { role: 'user', content: 'a question [[reply:flattened]]' },
+    ],
+  });
+  assert.equal(flat.choices[0].message.content, 'flattened');
+  assert.deepEqual(delta(before), { flattened: 1 });
+  // A tool result for a call nobody made is still a clear 400.
+  await assert.rejects(
+    chat.chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: 'x' }, { role: 'tool', tool_call_id: 'call_nope', content: 'y' }] }),
+    (e: any) => e.status === 400 && /call_nope/.test(e.message),
+  );
 });
