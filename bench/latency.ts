@@ -70,8 +70,8 @@ async function main() {
   const up = await startFakeUpstream();
   const rows: string[] = [];
   const scenarios: { name: string; config: ConfigInput }[] = [
-    { name: 'default: warm pool + process reuse', config: {} },
-    { name: 'warm pool, no reuse', config: { reuseProcesses: false } },
+    { name: 'default: warm pool', config: {} },
+    { name: 'warm pool + process reuse (opt-in)', config: { reuseProcesses: true } },
     { name: 'neither: a cold CLI per request', config: { reuseProcesses: false, warmProfiles: 0 } },
   ];
   for (const sc of scenarios) {

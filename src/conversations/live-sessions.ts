@@ -112,6 +112,13 @@ export class LiveSessions {
     this.enforceBudget();
   }
 
+  /** Stop every live process (the credentials changed); the conversations resume from the store. */
+  async reset(): Promise<void> {
+    const all = [...this.byPoint.values()];
+    this.byPoint.clear();
+    await Promise.all(all.map((c) => c.proc.kill()));
+  }
+
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     const all = [...this.byPoint.values()];

@@ -118,6 +118,8 @@ export class Engine {
     this.processes.credentialEnv = env;
     this.credentialGen++;
     void this.pool.reset();
+    // Live conversations run under the old credentials; their next turns resume under the new ones.
+    void this.conversations.live.reset();
   }
 
   /** Prestart a process for the most common request shape (a model with no system prompt). */
