@@ -11,7 +11,8 @@ import { loadConfig, type ConfigInput } from '../src/config/config.js';
 import { createLogger } from '../src/log.js';
 import { startGateway } from '../src/server.js';
 import { cacheReuse, claudeCodeSession, modelRequests, turnText } from '../test/support/conversation.js';
-import { startFakeUpstream, type FakeUpstream } from '../test/support/fake-upstream.js';
+import { startFakeUpstream } from '../test/support/fake-upstream.js';
+import { callDirect } from './direct.js';
 
 const KEY = 'bench-key-0123456789';
 const TURNS = Number(process.env.BENCH_TURNS ?? 20);
@@ -19,25 +20,6 @@ const TURNS = Number(process.env.BENCH_TURNS ?? 20);
 function pct(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-}
-
-/** Time to the first text byte of a streamed Messages call with this conversation, straight to the upstream. */
-async function direct(up: FakeUpstream, messages: { role: string; content: string }[]): Promise<number> {
-  const t0 = performance.now();
-  const res = await fetch(`${up.url}/v1/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-direct', 'anthropic-version': '2023-06-01' },
-    body: JSON.stringify({ model: 'claude-sonnet', max_tokens: 1000, stream: true, messages }),
-  });
-  const reader = res.body!.getReader();
-  const dec = new TextDecoder();
-  let ttft = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (!ttft && dec.decode(value).includes('text_delta')) ttft = performance.now() - t0;
-  }
-  return ttft;
 }
 
 async function conversation(name: string, over: ConfigInput) {
@@ -62,7 +44,7 @@ async function conversation(name: string, over: ConfigInput) {
       text += d ?? '';
     }
     messages.push({ role: 'assistant', content: text });
-    if (i > 1) added.push(ttft - (await direct(up, messages.slice(0, -1))));
+    if (i > 1) added.push(ttft - (await callDirect(up, messages.slice(0, -1), 'sk-ant-direct')).ttft);
   }
   const reuse = cacheReuse(modelRequests(up).slice(first + 1).filter((r) => r.headers['x-api-key'] !== 'sk-ant-direct'));
   const stats = gw.engine.stats();

@@ -9,38 +9,18 @@ import { loadConfig, type ConfigInput } from '../src/config/config.js';
 import { createLogger } from '../src/log.js';
 import { startGateway } from '../src/server.js';
 import { startFakeUpstream, type FakeUpstream } from '../test/support/fake-upstream.js';
+import { callDirect, type Sample } from './direct.js';
 
 const KEY = 'bench-key-0123456789';
 const PROMPT = '[[reply:The quick brown fox jumps over the lazy dog and keeps running far away.]]';
 const PER_LEVEL: Record<number, number> = { 1: Number(process.env.BENCH_N1 ?? 20), 16: Number(process.env.BENCH_N16 ?? 48) };
-
-interface Sample {
-  ttft: number;
-  total: number;
-}
 
 function pct(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
 
-async function direct(up: FakeUpstream): Promise<Sample> {
-  const t0 = performance.now();
-  const res = await fetch(`${up.url}/v1/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': 'x', 'anthropic-version': '2023-06-01' },
-    body: JSON.stringify({ model: 'claude-sonnet', max_tokens: 1000, stream: true, messages: [{ role: 'user', content: PROMPT }] }),
-  });
-  const reader = res.body!.getReader();
-  const dec = new TextDecoder();
-  let ttft = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (!ttft && dec.decode(value).includes('text_delta')) ttft = performance.now() - t0;
-  }
-  return { ttft, total: performance.now() - t0 };
-}
+const direct = (up: FakeUpstream) => callDirect(up, [{ role: 'user', content: PROMPT }]);
 
 async function viaGateway(client: OpenAI): Promise<Sample> {
   const t0 = performance.now();
