@@ -13,7 +13,9 @@ before(async () => {
 });
 after(() => h.close());
 
-const idle = () => h.gw.engine.liveProcesses() === 0 && h.upstream.open() === 0 && h.gw.engine.limiter.running === 0;
+// Idle: no turn running and no CLI process but the live conversations' (a finished turn's process
+// stays for its conversation's next turn).
+const idle = () => h.gw.engine.liveProcesses() === h.gw.engine.conversations.live.size && h.upstream.open() === 0 && h.gw.engine.limiter.running === 0;
 
 function streamRequest(content: string, signal?: AbortSignal) {
   return fetch(`${h.baseURL}/chat/completions`, {

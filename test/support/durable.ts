@@ -39,6 +39,9 @@ export interface TurnRecord {
   cachedTokens: number | undefined;
 }
 
+/** The Claude Code session a request came from (the CLI names it in the request's metadata). */
+export const sessionOf = (r: RecordedRequest): string => JSON.parse(r.body.metadata.user_id).session_id;
+
 export const totalInput = (r: RecordedRequest): number => r.usage!.input_tokens + r.usage!.cache_read_input_tokens + r.usage!.cache_creation_input_tokens;
 
 /** Everything of a request body the prompt cache keys on besides the messages (the per-call billing header left out). */
@@ -47,6 +50,17 @@ export function cacheKeyedBody(r: RecordedRequest): unknown {
     ? r.body.system.filter((b: any) => !(b?.type === 'text' && String(b.text).startsWith('x-anthropic-billing-header')))
     : r.body.system;
   return withoutCacheControl({ model: r.body.model, system, tools: r.body.tools });
+}
+
+/**
+ * A request's messages as the prompt cache sees them: without cache_control markers, and a string
+ * content as the one text block it stands for. (The CLI itself sends the message that carries the
+ * cache marker as blocks and the same message as a string once it is no longer last; the API
+ * caches the two alike, and so does the scripted upstream.)
+ */
+export function cacheView(messages: unknown): unknown {
+  const plain = withoutCacheControl(messages) as { role: string; content: unknown }[];
+  return plain.map((m) => (typeof m.content === 'string' ? { ...m, content: [{ type: 'text', text: m.content }] } : m));
 }
 
 /** The conversation's real turns up to user turn n, as turnsOf reports them. */
@@ -91,7 +105,7 @@ export class ScriptedConversation {
   }
 
   /**
-   * Turn n's request is turn n-1's, byte for byte (cache_control markers aside), with the answer
+   * Turn n's request is turn n-1's, byte for byte (as cacheView sees them), with the answer
    * the upstream gave and the new user turn appended; the rest of the body the cache keys on is equal.
    */
   assertExtendsPrevious(n: number): void {
@@ -99,14 +113,22 @@ export class ScriptedConversation {
     const next = this.turns[n - 1].request;
     const where = `turn ${n} (${this.turns[n - 1].path} on ${this.turns[n - 1].replica}) after turn ${n - 1} (${this.turns[n - 2].path} on ${this.turns[n - 2].replica})`;
     assert.deepEqual(
-      withoutCacheControl(next.body.messages),
+      cacheView(next.body.messages),
       [
-        ...(withoutCacheControl(prev.body.messages) as unknown[]),
+        ...(cacheView(prev.body.messages) as unknown[]),
         { role: 'assistant', content: [{ type: 'text', text: answerText(n - 1, this.tag) }] },
         { role: 'user', content: [{ type: 'text', text: turnText(n, this.tag) }] },
       ],
       `${where}: messages extend the previous request byte for byte`,
     );
+    // Past the first turn not even the form changes: the previous request is a prefix of this one as sent.
+    if (n >= 3) {
+      assert.deepEqual(
+        withoutCacheControl(next.body.messages.slice(0, prev.body.messages.length)),
+        withoutCacheControl(prev.body.messages),
+        `${where}: the previous request's messages, exactly as sent`,
+      );
+    }
     assert.deepEqual(cacheKeyedBody(next), cacheKeyedBody(prev), `${where}: model, system and tools unchanged`);
   }
 
