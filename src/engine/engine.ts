@@ -315,7 +315,7 @@ export class Engine {
         release();
         this.parked.park({ proc, server: tooling.session.server!, frames, callIds: pausedIds, shapeKey: tooling.shapeKey, model: tooling.model, parkedAt: Date.now() });
       } else if (kept) {
-        // Handed to the conversation (live) or to process reuse when the turn ended; see below.
+        // Handed to its conversation (live) or to process reuse when the turn ended: see keep().
       } else {
         release();
         void proc.kill();
