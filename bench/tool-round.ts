@@ -1,7 +1,8 @@
 // npx tsx bench/tool-round.ts: the latency of one client-tool round (the request that carries the
 // tool results, until the continuation is complete) by the two paths the gateway has:
 //   live     the suspended turn continues in its parked CLI process
-//   rebuild  a fresh turn from the client's history (warm: a pre-started process for the shape; cold: none)
+//   import   the suspended turn is gone: the client's history, results included, is written as a
+//            transcript and a new CLI process resumes it
 // Against the scripted upstream (no model time), so the figures are the gateway's and the CLI's own.
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import OpenAI from 'openai';
@@ -13,8 +14,9 @@ const PROMPT = 'Weather? [[tool:get_weather:{"city":"Paris"}]] [[after-tool:It i
 
 const pct = (v: number[], p: number) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)];
 
-async function measure(label: string, warm: boolean, live: boolean): Promise<string> {
-  const h = await startHarness(warm ? {} : { warmProfiles: 0 });
+async function measure(label: string, live: boolean): Promise<string> {
+  // Without the warm pool: otherwise each first round's replacement spawn competes for CPU with the measured round.
+  const h = await startHarness({ warmProfiles: 0 });
   const client = new OpenAI({ baseURL: h.baseURL, apiKey: TEST_KEY, maxRetries: 0 });
   const samples: number[] = [];
   try {
@@ -32,8 +34,6 @@ async function measure(label: string, warm: boolean, live: boolean): Promise<str
           { role: 'assistant', content: null, tool_calls: [{ id: `call_${i}`, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
           { role: 'tool', tool_call_id: `call_${i}`, content: 'sunny' },
         ];
-        // Let a warm process for this shape finish starting, as it would between real rounds.
-        if (warm) await new Promise((r) => setTimeout(r, 1500));
       }
       const t0 = performance.now();
       const r2 = await client.chat.completions.create({ model: 'sonnet', messages, tools });
@@ -47,10 +47,5 @@ async function measure(label: string, warm: boolean, live: boolean): Promise<str
   return `| ${label} | ${N} | ${pct(samples, 50).toFixed(0)} | ${pct(samples, 95).toFixed(0)} |`;
 }
 
-const rows = [
-  // Without the warm pool: otherwise each first round's replacement spawn competes for CPU with the measured round.
-  await measure('live (parked process resumed)', false, true),
-  await measure('rebuild, warm process', true, false),
-  await measure('rebuild, cold (no warm pool)', false, false),
-];
+const rows = [await measure('live (parked process resumed)', true), await measure('resumed from a written transcript', false)];
 console.log('| tool-result round | n | median ms | p95 ms |\n|---|---|---|---|\n' + rows.join('\n'));

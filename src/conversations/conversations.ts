@@ -57,6 +57,12 @@ interface PointRecord {
 
 const POINT_NS = 'point';
 
+/**
+ * The new turn after tool results written into a transcript. On resume the CLI closes the
+ * interrupted turn with its own "No response requested." before it; this tells the model to go on.
+ */
+export const RESULTS_PROMPT = 'The results of your tool calls are above. Continue from them.';
+
 export interface ConversationDeps {
   store: ConversationStore;
   /** The CLI's working directory, shared by every process (it is part of the prompt). */
@@ -92,10 +98,15 @@ export class Conversations {
       this.deps.log.info({ why }, 'conversation flattened into one message');
       return { path: 'flattened', prompt: renderPrompt(input.messages), root, consumed };
     };
-    // Tool results without their suspended turn: the CLI takes only user text and media as a new turn.
-    if (current.some((m) => m.content.some((p) => p.type === 'tool_result'))) return flattened('tool results without a suspended turn');
     const blocks = current.flatMap((m) => toBlocks(m.content));
     const prompt = blocks.length ? blocks : [{ type: 'text', text: '(empty message)' }];
+    // Tool results whose suspended turn is gone (a timeout, a restart, another replica): the CLI
+    // takes only text and media as a new turn, so the results go into an imported transcript as
+    // the real tool_result turn, and the turn is started with a short note to go on from them.
+    if (current.some((m) => m.content.some((p) => p.type === 'tool_result'))) {
+      const plan = await this.importHistory(input, consumed, [{ type: 'text', text: RESULTS_PROMPT }], root, consumed);
+      return plan ?? flattened('the tool results could not be imported');
+    }
     if (!history.length) return { path: 'new', prompt, root, consumed };
     if (history[0].role !== 'user') return flattened('the history starts with an assistant message');
 
@@ -112,6 +123,11 @@ export class Conversations {
       this.deps.log.warn({ session: stored.sessionId }, 'stored session missing or damaged: importing the client history instead');
     }
 
+    return (await this.importHistory(input, history, prompt, root, consumed)) ?? flattened('the history cannot be written as a transcript');
+  }
+
+  /** Write `history` as a new session's transcript; undefined when it cannot be real turns. */
+  private async importHistory(input: PlanInput, history: ChatMessage[], prompt: AnthropicBlock[], root: string, consumed: ChatMessage[]): Promise<ConversationPlan | undefined> {
     try {
       const sessionId = crypto.randomUUID();
       const t = writeTranscript(history, {
@@ -125,9 +141,8 @@ export class Conversations {
       await this.deps.store.append({ projectKey: '', sessionId }, t.entries);
       return { path: 'imported', prompt, resume: { sessionId, at: t.leaf, entries: t.entries }, root, consumed };
     } catch (e) {
-      if (e instanceof NotExpressible) return flattened(e.message);
-      this.deps.log.warn({ err: (e as Error).message }, 'could not store an imported transcript');
-      return flattened('the store refused the imported transcript');
+      if (!(e instanceof NotExpressible)) this.deps.log.warn({ err: (e as Error).message }, 'could not store an imported transcript');
+      return undefined;
     }
   }
 

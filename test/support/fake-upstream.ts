@@ -14,8 +14,9 @@
 //   [[stream-error]]      after the content blocks, an `event: error` (overloaded_error) ends the stream
 //   [[tool-rounds:N]]     call the [[tool]] markers again after each round of results, N rounds in all
 //   [[tool-if-pushed:NAME:JSON]]  call tool NAME when the CLI's Stop hook sent the model back
-// Tool results count whether they arrive as tool_result blocks or inside the gateway's
-// <conversation_record> (a conversation rebuilt from the client's history).
+// Tool results count whether they arrive as tool_result blocks (live, or resumed from a transcript,
+// where the CLI's "No response requested." and a note to go on follow them) or inside the gateway's
+// <conversation_record> (a flattened history).
 // Without a marker it answers "Hello from the scripted upstream."
 // Usage reports input and cache tokens as Anthropic's prompt caching would bill them (prompt-cache.ts).
 import http from 'node:http';
@@ -189,9 +190,13 @@ export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {
     const hasToolResults = messages.some(
       (m) => m.role === 'user' && Array.isArray(m.content) && m.content.some((b: any) => b.type === 'tool_result'),
     );
-    const lastMsg = messages[messages.length - 1];
-    const lastIsToolResult =
-      lastMsg && Array.isArray(lastMsg.content) && lastMsg.content.some((b: any) => b.type === 'tool_result');
+    // Tool results resumed from a transcript arrive as [results][the CLI's "No response requested."]
+    // [the gateway's note to go on]: they count as the last message, as in a live round.
+    const turns = messages.filter((m) => m.role !== 'system');
+    const isResults = (m: any) => m && m.role === 'user' && Array.isArray(m.content) && m.content.some((b: any) => b.type === 'tool_result');
+    const resumedResults = turns.length >= 3 && isResults(turns.at(-3)) && /No response requested/.test(textOf(turns.at(-2)?.content));
+    const lastMsg = resumedResults ? turns.at(-3) : messages[messages.length - 1];
+    const lastIsToolResult = isResults(lastMsg);
     const afterTool = marker(text, 'after-tool');
     const tools = allMarkers(text, 'tool');
     // After a live tool round the last user message is the results: the script is in the prompt before them.
