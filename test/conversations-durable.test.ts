@@ -81,6 +81,9 @@ async function replicated(order: string, overrides: ConfigInput, tag: string) {
       for (let n = 2; n <= order.length; n++) conv.assertCacheKept(n);
       assert.equal(new Set(conv.turns.map((x) => sessionOf(x.request))).size, 1, 'one Claude Code session throughout');
       for (const r of [a, b]) assert.equal(pathsOf(r.h).flattened, 0, `${r.name} flattened nothing`);
+      // One live process per session: a replica that resumed the conversation stopped its process
+      // at the point the conversation had left.
+      for (const r of [a, b]) assert.ok(r.h.gw.engine.stats().conversations_live <= 1, `${r.name} keeps ${r.h.gw.engine.stats().conversations_live} live processes`);
     });
   } finally {
     await redis.stop();

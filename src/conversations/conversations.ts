@@ -32,6 +32,8 @@ export interface ConversationPlan {
   /** The new user turn, as the one message the CLI is sent. */
   prompt: AnthropicBlock[];
   live?: CliProcess;
+  /** The session the live process holds. */
+  liveSession?: string;
   resume?: ResumeTarget;
   /** The chain root, and every message the session holds once the prompt is in. */
   root: string;
@@ -112,7 +114,7 @@ export class Conversations {
 
     const point = chainHashes(root, history).at(-1)!;
     const live = this.live.take(point);
-    if (live && this.liveShape.get(live.proc) === input.shapeKey) return { path: 'live', prompt, live: live.proc, root, consumed };
+    if (live && this.liveShape.get(live.proc) === input.shapeKey) return { path: 'live', prompt, live: live.proc, liveSession: live.sessionId, root, consumed };
     if (live) this.live.put(live); // another shape (effort, limits): it stays for its own
 
     const stored = await this.deps.store.getRecord<PointRecord>(POINT_NS, point).catch(() => undefined);
@@ -157,7 +159,7 @@ export class Conversations {
   giveBack(plan: ConversationPlan, shapeKey: string): void {
     if (!plan.live) return;
     const point = chainHashes(plan.root, splitTurn(plan.consumed).history).at(-1);
-    if (point) this.live.put({ proc: plan.live, sessionId: '', point, idleSince: Date.now() });
+    if (point) this.live.put({ proc: plan.live, sessionId: plan.liveSession ?? '', point, idleSince: Date.now() });
     this.liveShape.set(plan.live, shapeKey);
   }
 

@@ -42,6 +42,7 @@ export class LiveSessions {
   private readonly sweeper: NodeJS.Timeout;
   evicted = 0;
   expired = 0;
+  superseded = 0;
 
   constructor(private readonly opts: LiveOptions) {
     this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(opts.idleMs / 4, 10_000)));
@@ -58,8 +59,15 @@ export class LiveSessions {
       void c.proc.kill();
       return;
     }
-    const old = this.byPoint.get(c.point);
-    if (old && old.proc !== c.proc) void old.proc.kill();
+    // One live process per session: another one holds an older point of it (a regenerate, a double
+    // submit, or a turn another replica served since), which only a branch could still use.
+    for (const other of [...this.byPoint.values()]) {
+      if (other.proc !== c.proc && (other.point === c.point || (c.sessionId && other.sessionId === c.sessionId))) {
+        this.byPoint.delete(other.point);
+        this.superseded++;
+        void other.proc.kill();
+      }
+    }
     this.byPoint.set(c.point, c);
     void c.proc.exited.then(() => {
       if (this.byPoint.get(c.point) === c) this.byPoint.delete(c.point);
