@@ -72,6 +72,8 @@ export interface ConversationDeps {
   cliVersion: string;
   log: Logger;
   live: Omit<LiveOptions, 'log'>;
+  /** Learns the model attachment of a model the gateway has not seen a session of (template-capture.ts). */
+  captureTemplate?: (model: string) => Promise<void>;
 }
 
 export class Conversations {
@@ -80,6 +82,8 @@ export class Conversations {
   readonly paths: Record<ConversationPath, number> = { new: 0, live: 0, resumed: 0, imported: 0, flattened: 0 };
   /** Live processes by the shape they were started with. */
   private readonly liveShape = new WeakMap<CliProcess, string>();
+  /** Template captures under way, one per model. */
+  private readonly capturing = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: ConversationDeps) {
     this.shared = new TapShared(deps.store);
@@ -137,7 +141,7 @@ export class Conversations {
         cwd: this.deps.cwd,
         cliVersion: this.deps.cliVersion,
         model: input.model,
-        modelAttachment: await this.shared.modelAttachment(input.model),
+        modelAttachment: await this.modelAttachment(input.model),
         clientTools: input.clientTools,
       });
       await this.deps.store.append({ projectKey: '', sessionId }, t.entries);
@@ -146,6 +150,24 @@ export class Conversations {
       if (!(e instanceof NotExpressible)) this.deps.log.warn({ err: (e as Error).message }, 'could not store an imported transcript');
       return undefined;
     }
+  }
+
+  /**
+   * How a session of this model opens (its model attachment): seen in a live session, stored, or
+   * else learnt once from the CLI itself, so an import opens exactly as a live session does.
+   */
+  private async modelAttachment(model: string): Promise<Record<string, unknown> | undefined> {
+    const known = await this.shared.modelAttachment(model);
+    if (known || !this.deps.captureTemplate) return known;
+    let capture = this.capturing.get(model);
+    if (!capture) {
+      capture = this.deps.captureTemplate(model).finally(() => this.capturing.delete(model));
+      this.capturing.set(model, capture);
+    }
+    await capture;
+    const learnt = await this.shared.modelAttachment(model);
+    if (!learnt) this.deps.log.warn({ model }, 'the CLI did not show how it opens a session of this model: an import opens without the model line');
+    return learnt;
   }
 
   /** The plan of a suspended tool turn its results continue: the same process, its whole history. */

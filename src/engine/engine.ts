@@ -9,6 +9,7 @@ import type { GatewayConfig } from '../config/config.js';
 import { AnswerCollector } from '../conversations/answer.js';
 import { Conversations, type ConversationPlan } from '../conversations/conversations.js';
 import type { ConversationStore } from '../conversations/stores/store.js';
+import { captureTemplate } from '../conversations/template-capture.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CliProcess } from './cli-process.js';
@@ -99,6 +100,7 @@ export class Engine {
       cliVersion: deps.cliVersion,
       log: deps.log,
       live: { idleMs: c.reuseProcesses ? 0 : c.conversationIdleMs, budgetBytes: c.idleMemoryMb * 1024 * 1024, pool: this.pool },
+      captureTemplate: (model) => captureTemplate((endpoint) => this.processes.spawn({ model, system: NEUTRAL_SYSTEM_PROMPT }, undefined, endpoint)),
     });
     this.processes.sessions = this.conversations.shared;
   }

@@ -54,8 +54,12 @@ export class ProcessFactory {
     return this.deps.config.builtinTools.length ? undefined : this.deps.config.cliWorkDir;
   }
 
-  /** Start a process for a turn shape; with `resume`, on a stored conversation at its point. */
-  spawn(shape: TurnShape, resume?: ResumeTarget): CliProcess {
+  /**
+   * Start a process for a turn shape; with `resume`, on a stored conversation at its point. With
+   * `endpoint`, the process talks to that API endpoint with its placeholder key instead of the real
+   * credentials (template capture: conversations/template-capture.ts).
+   */
+  spawn(shape: TurnShape, resume?: ResumeTarget, endpoint?: Record<string, string>): CliProcess {
     this.started++;
     const toolServer = shape.tools ? new ClientToolServer(shape.tools) : undefined;
     const tap = this.sessions && new SessionTap(this.sessions);
@@ -65,7 +69,7 @@ export class ProcessFactory {
       // The preloaded branch ends at the point the turn extends: a plain resume goes on from there.
       options.resume = resume.sessionId;
     }
-    const env = this.env(shape);
+    const env = endpoint ? { ...withoutCredentials(this.env(shape)), ...endpoint } : this.env(shape);
     const proc = new CliProcess({
       claudePath: this.deps.claudePath,
       workRoot: this.workRoot,
