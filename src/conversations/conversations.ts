@@ -58,6 +58,8 @@ interface PointRecord {
 }
 
 const POINT_NS = 'point';
+const THINKING_NS = 'thinking';
+const signatureKey = (root: string, signature: string) => crypto.createHash('sha256').update(`${root}\0${signature}`).digest('hex');
 
 /**
  * The new turn after tool results written into a transcript. On resume the CLI closes the
@@ -143,6 +145,7 @@ export class Conversations {
         model: input.model,
         modelAttachment: await this.modelAttachment(input.model),
         clientTools: input.clientTools,
+        ownSignatures: await this.ownSignatures(root, history),
       });
       await this.deps.store.append({ projectKey: '', sessionId }, t.entries);
       return { path: 'imported', prompt, resume: { sessionId, at: t.leaf, entries: t.entries }, root, consumed };
@@ -168,6 +171,28 @@ export class Conversations {
     const learnt = await this.shared.modelAttachment(model);
     if (!learnt) this.deps.log.warn({ model }, 'the CLI did not show how it opens a session of this model: an import opens without the model line');
     return learnt;
+  }
+
+  /**
+   * Thinking the gateway handed out in this conversation's shape: an imported history may give it
+   * back to the API (signatures belong to the account and the prefix; anything else is dropped).
+   */
+  async rememberThinking(plan: ConversationPlan, answer: ChatMessage): Promise<void> {
+    const signed = answer.content.filter((p) => p.type === 'thinking' && p.signature);
+    await Promise.all(
+      signed.map((p) => this.deps.store.putRecord(THINKING_NS, signatureKey(plan.root, (p as { signature: string }).signature), 1).catch(() => {})),
+    );
+  }
+
+  private async ownSignatures(root: string, history: ChatMessage[]): Promise<Set<string>> {
+    const own = new Set<string>();
+    const signatures = history.flatMap((m) => m.content.flatMap((p) => (p.type === 'thinking' && p.signature ? [p.signature] : [])));
+    await Promise.all(
+      signatures.map(async (sig) => {
+        if (await this.deps.store.getRecord(THINKING_NS, signatureKey(root, sig)).catch(() => undefined)) own.add(sig);
+      }),
+    );
+    return own;
   }
 
   /** The plan of a suspended tool turn its results continue: the same process, its whole history. */

@@ -292,6 +292,7 @@ export class Engine {
         if (ev.type === 'done') this.observe(gen, (o) => o.onTurnSuccess?.());
         if (ev.type === 'done') handedOver = ev.stopReason === 'tool_use' && pausedIds !== undefined;
         answer.push(ev);
+        if (ev.type === 'done') await this.conversations.rememberThinking(conversation, answer.message());
         // A clean end is settled before the client hears of it: the next request of this
         // conversation may come the moment it has the answer, and must find the process live.
         if (ev.type === 'done' && ev.stopReason === 'end_turn' && translator.endedAtResult && gen === this.credentialGen) {
