@@ -25,6 +25,7 @@ import { applyStopSequences } from './stop-sequences.js';
 import { StructuredOutputRewriter } from './structured-output.js';
 import { checkToolHistory, planTools, trailingResults, type ToolPlan } from './tool-requests.js';
 import { ToolSession } from './tool-session.js';
+import { NEUTRAL_SYSTEM_PROMPT, shapeTurn } from './turn-shape.js';
 import type { Turn, TurnContext, TurnEvent, TurnRequest } from './types.js';
 
 /** A turn with client tools: its session, and for a resumed turn the live frames to go on reading. */
@@ -54,7 +55,7 @@ function newTurn(model: string, events: AsyncIterable<TurnEvent>): Turn {
   return { id: crypto.randomUUID().replace(/-/g, ''), model, created: Math.floor(Date.now() / 1000), events };
 }
 
-export const NEUTRAL_SYSTEM_PROMPT = 'You are a helpful assistant. Answer the user directly.';
+export { NEUTRAL_SYSTEM_PROMPT };
 
 /** Told how turns end, so the auth layer keeps its status truthful without the engine knowing about it. */
 export interface TurnObserver {
@@ -141,25 +142,8 @@ export class Engine {
     const model = this.resolveModel(req.model);
     const plan = planTools(req);
     checkToolHistory(req.messages, (id) => this.parked.has(id));
-    const shape: TurnShape = {
-      model: model.cliModel,
-      system: req.system?.trim() ? req.system : NEUTRAL_SYSTEM_PROMPT,
-      effort: req.effort,
-      thinking: req.thinking,
-      maxOutputTokens: req.maxOutputTokens,
-      outputSchema: req.outputSchema,
-      tools: plan.tools,
-    };
-    const shapeKey = JSON.stringify(shape);
-    const input = {
-      owner: ctx.owner ?? 'anonymous',
-      // Histories are comparable across turns whose limits or effort differ: those only change the process.
-      conversationKey: JSON.stringify({ model: shape.model, system: shape.system, tools: shape.tools }),
-      shapeKey,
-      messages: req.messages,
-      model: model.resolved,
-      clientTools: !!plan.tools,
-    };
+    const { shape, shapeKey, conversationKey } = shapeTurn(req, model, plan.tools);
+    const input = { owner: ctx.owner ?? 'anonymous', conversationKey, shapeKey, messages: req.messages, model: model.resolved, clientTools: !!plan.tools };
     const resumed = plan.tools ? await this.resume(req, plan, shapeKey, signal, () => this.conversations.continuing(input)) : undefined;
     if (resumed) return resumed;
     const conversation = await this.conversations.plan(input);
@@ -224,7 +208,7 @@ export class Engine {
   }
 
   private async *run(spec: RunSpec): AsyncGenerator<TurnEvent> {
-    const { proc, prompt, req, signal, release, queueMs, gen, tooling, shapeKey, conversation } = spec;
+    const { proc, prompt, req, signal, release, queueMs, gen, tooling, conversation } = spec;
     const c = this.deps.config;
     const answer = new AnswerCollector();
     /** The session the CLI runs, and the uuid of the last transcript entry it reported. */
@@ -288,16 +272,18 @@ export class Engine {
       }
       for await (const ev of applyStopSequences(translated(), req.stop, () => translator.usageSoFar())) {
         if (firstTokenMs === undefined && ev.type !== 'block_start' && ev.type !== 'usage') firstTokenMs = Date.now() - startedAt;
-        // Before the yield: a consumer may stop iterating once it has the final event.
-        if (ev.type === 'done') this.observe(gen, (o) => o.onTurnSuccess?.());
-        if (ev.type === 'done') handedOver = ev.stopReason === 'tool_use' && pausedIds !== undefined;
         answer.push(ev);
-        if (ev.type === 'done') await this.conversations.rememberThinking(conversation, answer.message());
-        // A clean end is settled before the client hears of it: the next request of this
-        // conversation may come the moment it has the answer, and must find the process live.
-        if (ev.type === 'done' && ev.stopReason === 'end_turn' && translator.endedAtResult && gen === this.credentialGen) {
-          kept = true;
-          await this.keep(spec, turnEnd, answer);
+        // Before the yield: a consumer may stop iterating once it has the final event.
+        if (ev.type === 'done') {
+          this.observe(gen, (o) => o.onTurnSuccess?.());
+          handedOver = ev.stopReason === 'tool_use' && pausedIds !== undefined;
+          await this.conversations.rememberThinking(conversation, answer.message());
+          // A clean end is settled before the client hears of it: the next request of this
+          // conversation may come the moment it has the answer, and must find the process live.
+          if (ev.stopReason === 'end_turn' && translator.endedAtResult && gen === this.credentialGen) {
+            kept = true;
+            await this.keep(spec, turnEnd, answer);
+          }
         }
         yield ev;
         if (ev.type === 'done') {
