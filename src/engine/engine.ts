@@ -275,6 +275,8 @@ export class Engine {
         answer.push(ev);
         // Before the yield: a consumer may stop iterating once it has the final event.
         if (ev.type === 'done') {
+          // Set before the yield: a consumer that stops at the final event closes this generator there.
+          outcome = ev.stopReason;
           this.observe(gen, (o) => o.onTurnSuccess?.());
           handedOver = ev.stopReason === 'tool_use' && pausedIds !== undefined;
           await this.conversations.rememberThinking(conversation, answer.message());
@@ -286,10 +288,7 @@ export class Engine {
           }
         }
         yield ev;
-        if (ev.type === 'done') {
-          outcome = ev.stopReason;
-          return;
-        }
+        if (ev.type === 'done') return;
       }
     } catch (e) {
       if (e instanceof GatewayError && e.kind === 'upstream_auth') this.observe(gen, (o) => o.onUpstreamAuthFailure?.(e));
