@@ -66,6 +66,11 @@ main().catch((err) => {
     process.stderr.write(`claude-code-gateway: ${err.message}\n`);
     process.exit(1);
   }
+  // A file-system refusal outside the data dir's checks (server.ts): still a message, not a stack.
+  if (err?.syscall && err?.path && ['EACCES', 'EPERM', 'EROFS'].includes(err.code)) {
+    process.stderr.write(`claude-code-gateway: ${err.message}: the gateway runs as uid ${process.getuid?.()}, gid ${process.getgid?.()}; make ${err.path} writable for that user.\n`);
+    process.exit(1);
+  }
   process.stderr.write(`claude-code-gateway: ${err?.stack ?? err}\n`);
   process.exit(1);
 });

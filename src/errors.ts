@@ -3,6 +3,7 @@
 export type ErrorKind =
   | 'invalid_request' // 400
   | 'authentication' // 401: the client's gateway key
+  | 'permission' // 403: the gateway's Claude credentials may not use what was asked (upstream permission_error)
   | 'not_found' // 404
   | 'model_not_found' // 404
   | 'request_too_large' // 413
@@ -18,6 +19,7 @@ export type ErrorKind =
 const STATUS: Record<ErrorKind, number> = {
   invalid_request: 400,
   authentication: 401,
+  permission: 403,
   not_found: 404,
   model_not_found: 404,
   request_too_large: 413,
@@ -31,6 +33,30 @@ const STATUS: Record<ErrorKind, number> = {
   internal: 500,
 };
 
+/** The most of a client's value an error message repeats (model names, tool names, call ids, media types ...). */
+export const ECHO_LIMIT = 64;
+/** The longest error message a client gets, whatever a call site interpolated. */
+const MESSAGE_LIMIT = 1024;
+
+/**
+ * A client's value as an error message may quote it: at most `max` characters, then '…'. Every error
+ * message that repeats client input goes through this, so a 2 MB model name never comes back whole.
+ */
+export function clip(value: unknown, max = ECHO_LIMIT): string {
+  const s = typeof value === 'string' ? value : String(value);
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+/**
+ * Backstop for messages built without clip(): any quoted span longer than the echo limit is clipped,
+ * and the whole message is capped.
+ */
+function boundedMessage(message: string): string {
+  if (message.length <= ECHO_LIMIT + 2) return message;
+  const quoted = message.replace(/'([^'\n]{65,})'/g, (_m, v: string) => `'${clip(v)}'`);
+  return clip(quoted, MESSAGE_LIMIT);
+}
+
 export class GatewayError extends Error {
   readonly status: number;
   constructor(
@@ -38,8 +64,9 @@ export class GatewayError extends Error {
     message: string,
     readonly extra: { param?: string; retryAfterSec?: number; code?: string } = {},
   ) {
-    super(message);
+    super(boundedMessage(message));
     this.status = STATUS[kind];
+    if (extra.param !== undefined && extra.param.length > 256) this.extra = { ...extra, param: clip(extra.param, 256) };
   }
 }
 

@@ -1,6 +1,7 @@
 // Wires configuration, engine and HTTP server together; start() listens, stop() drains.
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { AuthService } from './auth/auth-service.js';
 import { LoginManager } from './auth/login-manager.js';
@@ -11,6 +12,7 @@ import { bundledClaudePath, claudeVersion } from './engine/claude-binary.js';
 import { openStore } from './conversations/stores/open-store.js';
 import { Engine } from './engine/engine.js';
 import { createApp } from './http/app.js';
+import { OpenStreams } from './http/request-scope.js';
 import { createLogger, type Logger } from './log.js';
 
 export interface GatewayOptions {
@@ -42,8 +44,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   if (!isLoopbackHost(config.host) && !config.apiKeys.length) {
     throw new ConfigError(`Refusing to listen on ${config.host} without GATEWAY_API_KEY: a generated key is only allowed on loopback.`);
   }
-  const keyInfo = resolveApiKeys(config.apiKeys, config.dataDir);
-  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  ensureDataDir(config.dataDir);
+  const keyInfo = onDataDir(config.dataDir, () => resolveApiKeys(config.apiKeys, config.dataDir));
 
   const claudePath = config.claudePath ?? bundledClaudePath();
   if (!claudePath) throw new ConfigError('No Claude Code CLI found: the Agent SDK ships none for this platform. Set GATEWAY_CLAUDE_PATH.');
@@ -56,7 +58,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   auth.attach(engine);
   const logins = new LoginManager({ claudePath, baseEnv: env, dataDir: config.dataDir, auth, log, timeoutMs: config.loginTimeoutMs });
   let ready = false;
-  const app = createApp({ config, engine, store, log, keys: keyInfo.keys, isReady: () => ready, auth: { auth, logins, keys: keyInfo.keys, log } });
+  const streams = new OpenStreams();
+  const app = createApp({ config, engine, store, log, keys: keyInfo.keys, isReady: () => ready, streams, auth: { auth, logins, keys: keyInfo.keys, log } });
   await engine.init();
   for (const m of opts.prewarm ?? []) engine.prewarm(m);
 
@@ -85,13 +88,82 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     stop: () =>
       (stopping ??= (async () => {
         ready = false;
+        streams.shuttingDown = true;
+        const deadline = Date.now() + config.drainTimeoutMs;
+        // At the deadline every stream still open ends with its dialect's error event (before the
+        // engine stops the processes, whose turns would otherwise end with a less telling error).
+        const cut = () => {
+          const n = streams.cutAll();
+          if (n) log.warn({ streams: n, drainTimeoutMs: config.drainTimeoutMs }, 'shutdown: streams still open after the drain time were ended with an error event');
+        };
+        const cutTimer = setTimeout(cut, config.drainTimeoutMs);
         await logins.close();
         auth.close();
         const closed = new Promise<void>((r) => server.close(() => r()));
-        await engine.drain(config.drainTimeoutMs);
+        await engine.drain(Math.max(0, deadline - Date.now()));
+        // Streams whose turns have ended are writing their last events: they may until the deadline.
+        let wait: NodeJS.Timeout | undefined;
+        await Promise.race([streams.idle(), new Promise((r) => (wait = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
+        clearTimeout(wait);
+        clearTimeout(cutTimer);
+        cut();
         await store.close();
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         await closed;
       })()),
   };
+}
+
+const DATA_DIR_ERRORS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST']);
+
+/** Creates the data dir and proves it writable, or fails start-up with what to do about it. */
+export function ensureDataDir(dir: string): void {
+  onDataDir(dir, () => {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const probe = path.join(dir, `.write-test-${process.pid}`);
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe, { force: true });
+  });
+}
+
+/** Runs fn; a file-system refusal under the data dir becomes a ConfigError that says what to fix. */
+export function onDataDir<T>(dir: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code && DATA_DIR_ERRORS.has(err.code)) throw new ConfigError(dataDirMessage(dir, err.code, err.path));
+    throw e;
+  }
+}
+
+/** The first part of dir's path that exists and is not a folder, if any. */
+function fileInPath(dir: string): string | undefined {
+  for (let p = path.resolve(dir); ; p = path.dirname(p)) {
+    try {
+      if (!fs.statSync(p).isDirectory()) return p;
+    } catch {
+      /* not there yet: look further up */
+    }
+    if (path.dirname(p) === p) return undefined;
+  }
+}
+
+/** What an operator reads when the data dir cannot be used: the folder, the user, and the fix. */
+export function dataDirMessage(dir: string, code: string, failedPath?: string, user = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }): string {
+  const who = `uid ${user.uid}, gid ${user.gid}`;
+  const other = `or set GATEWAY_DATA_DIR to another folder that uid ${user.uid} can write`;
+  if (code === 'ENOTDIR' || code === 'EEXIST') {
+    const file = fileInPath(dir) ?? failedPath ?? dir;
+    return `cannot use the data dir ${dir}: ${file} is a file, not a folder (${code}). Remove or move the file, ${other}.`;
+  }
+  if (code === 'EROFS') {
+    return `cannot use the data dir ${dir}: it is on a read-only file system (EROFS). Mount it read-write, ${other}.`;
+  }
+  const where = failedPath && path.resolve(failedPath) !== path.resolve(dir) ? `${failedPath} (in the data dir ${dir})` : `the data dir ${dir}`;
+  return (
+    `cannot write ${where}: permission denied (${code}). The gateway runs as ${who} and needs to read and write that folder. ` +
+    `Fix: give the folder to that user: \`sudo chown -R ${user.uid}:${user.gid} ${dir}\` (for a mounted folder, run it on the host's folder), ` +
+    `or \`chmod u+rwx ${dir}\` when the user already owns it; ${other}.`
+  );
 }

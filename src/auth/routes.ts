@@ -11,6 +11,7 @@ import { openAIErrorBody } from '../dialects/shared/openai-error.js';
 import { GatewayError } from '../errors.js';
 import { readJson, validate } from '../http/body.js';
 import { clientAbort } from '../http/context.js';
+import { AuthThrottle } from '../http/auth-throttle.js';
 import { errorResponse } from '../http/respond.js';
 import type { Logger } from '../log.js';
 import type { AuthService } from './auth-service.js';
@@ -24,6 +25,9 @@ export interface AuthRouteDeps {
   logins: LoginManager;
   keys: string[];
   log: Logger;
+  /** Failed key checks here count with the API's (app.ts): an address guessing keys is refused a while. */
+  throttle?: AuthThrottle;
+  addressOf?: (c: Context) => string;
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -32,6 +36,17 @@ const tokenSchema = z.object({ token: z.string().trim().min(1, 'Paste a token or
 const keySchema = z.object({ key: z.string().min(1).max(1024) });
 
 const isForm = (c: Context) => /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(c.req.header('content-type') ?? '');
+
+/** A form body. One that cannot be read (broken multipart, a wrong boundary) is the client's mistake: a 400, not a 500. */
+async function readForm(c: Context): Promise<Record<string, unknown>> {
+  try {
+    return await c.req.parseBody();
+  } catch {
+    throw new GatewayError('invalid_request', 'The form body could not be read: send well-formed application/x-www-form-urlencoded or multipart/form-data, or JSON.', {
+      code: 'invalid_body',
+    });
+  }
+}
 
 function deny(c: Context, err: GatewayError): Response {
   return errorResponse(c, err, openAIErrorBody);
@@ -53,7 +68,7 @@ async function sameOrigin(c: Context): Promise<boolean> {
   }
 }
 
-function html(c: Context, body: (nonce: string) => string, status: 200 | 401 = 200): Response {
+function html(c: Context, body: (nonce: string) => string, status: 200 | 401 | 429 = 200): Response {
   const nonce = crypto.randomBytes(16).toString('base64');
   c.header('Content-Security-Policy', pageCsp(nonce));
   c.header('Cache-Control', 'no-store');
@@ -63,7 +78,11 @@ function html(c: Context, body: (nonce: string) => string, status: 200 | 401 = 2
 }
 
 export function registerAuthRoutes(app: Hono, deps: AuthRouteDeps): void {
-  const { auth, logins, keys, log } = deps;
+  const { auth, logins, keys, log, throttle } = deps;
+  const addressOf = deps.addressOf ?? (() => 'unknown');
+  /** Seconds this client must wait before its next key is checked, if it is refused now. */
+  const refusedFor = (c: Context) => (throttle ? throttle.retryAfter(addressOf(c)) : undefined);
+  const failed = (c: Context) => throttle?.fail(addressOf(c));
   const sessions = new WebSessions();
   const sessionOf = new WeakMap<Request, WebSession>();
 
@@ -78,14 +97,19 @@ export function registerAuthRoutes(app: Hono, deps: AuthRouteDeps): void {
   }
 
   async function body<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-    if (isForm(c)) return validate(schema, await c.req.parseBody());
+    if (isForm(c)) return validate(schema, await readForm(c));
     return validate(schema, await readJson(c, BODY_LIMIT));
   }
 
   const guard: MiddlewareHandler = async (c, next) => {
     const key = presentedKey((n) => c.req.header(n));
     if (key) {
-      if (!keyMatches(key, keys)) return deny(c, new GatewayError('authentication', 'Incorrect API key provided.', { code: 'invalid_api_key' }));
+      const wait = refusedFor(c);
+      if (wait !== undefined) return deny(c, AuthThrottle.refusal(wait));
+      if (!keyMatches(key, keys)) {
+        failed(c);
+        return deny(c, new GatewayError('authentication', 'Incorrect API key provided.', { code: 'invalid_api_key' }));
+      }
       const s = sessions.fromRequest(c);
       if (s) sessionOf.set(c.req.raw, s);
       return next();
@@ -98,7 +122,7 @@ export function registerAuthRoutes(app: Hono, deps: AuthRouteDeps): void {
       return deny(c, new GatewayError('authentication', 'Missing API key: send it as Authorization: Bearer <key> or x-api-key, or sign in at /auth.', { code: 'invalid_api_key' }));
     }
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
-      const given = c.req.header('x-csrf-token') ?? (isForm(c) ? String((await c.req.parseBody()).csrf ?? '') : undefined);
+      const given = c.req.header('x-csrf-token') ?? (isForm(c) ? String((await readForm(c)).csrf ?? '') : undefined);
       if (!csrfMatches(given, s.csrf)) {
         log.warn({ path: c.req.path }, 'auth form post without a valid CSRF token');
         return forbidden(c, 'The form is out of date or did not come from this page: reload /auth and try again.');
@@ -126,7 +150,15 @@ export function registerAuthRoutes(app: Hono, deps: AuthRouteDeps): void {
     } catch {
       return html(c, (n) => renderKeyForm(n, 'Enter the gateway API key.'), 401);
     }
-    if (!keyMatches(key, keys)) return html(c, (n) => renderKeyForm(n, 'That is not the gateway API key.'), 401);
+    const wait = refusedFor(c);
+    if (wait !== undefined) {
+      c.header('Retry-After', String(wait));
+      return html(c, (n) => renderKeyForm(n, `Too many wrong keys from this address: try again in ${wait} s.`), 429);
+    }
+    if (!keyMatches(key, keys)) {
+      failed(c);
+      return html(c, (n) => renderKeyForm(n, 'That is not the gateway API key.'), 401);
+    }
     sessions.create(c);
     return c.redirect('/auth', 303);
   });

@@ -36,6 +36,8 @@ const schema = z.object({
   /** How long a request may wait in the queue before it is turned away with 429. */
   queueTimeoutMs: intish.default(60_000),
   bodyLimitBytes: intish.min(1024).default(20 * 1024 * 1024),
+  /** Deepest nesting of arrays and objects a JSON request body may have (400 beyond); also caps tool and output schemas. */
+  maxJsonDepth: intish.min(8).max(512).default(64),
   /** Retries the CLI itself makes on 429/5xx/connection errors (CLAUDE_CODE_MAX_RETRIES). */
   cliMaxRetries: intish.max(10).default(2),
   /** A CLI retry that would wait longer than this is cut short: the client gets 429/503 with Retry-After. */
@@ -46,8 +48,21 @@ const schema = z.object({
   keepaliveMs: intish.min(100).default(10_000),
   /** Hard cap on one turn. */
   turnTimeoutMs: intish.min(1000).default(10 * 60_000),
-  /** On SIGTERM, how long in-flight turns may finish before their processes are killed. */
-  drainTimeoutMs: intish.default(30_000),
+  /**
+   * On SIGTERM, how long in-flight turns may finish; then open streams end with an error event and
+   * the processes are stopped. 8 s fits the 10 s a container runtime waits before SIGKILL.
+   */
+  drainTimeoutMs: intish.default(8_000),
+  /**
+   * Proxies trusted to name the client in X-Forwarded-For / Forwarded: addresses or CIDR ranges
+   * (or "loopback", "private", "uniquelocal"), or one number, the count of proxy hops. Empty: the
+   * peer address is the client (the headers are ignored).
+   */
+  trustProxy: z.array(z.string().min(1)).default([]),
+  /** Failed authentications an address may make before it is refused (429); 0 turns the throttle off. */
+  authFreeFailures: intish.default(5),
+  /** The longest an address is refused for; the refusal doubles from 1 s with each further failure. */
+  authMaxBlockSec: intish.min(1).default(300),
   /** Idle CLI processes kept started, per recently used turn shape, so a request skips the CLI's start-up. */
   warmPerProfile: intish.max(8).default(1),
   /** How many distinct turn shapes keep warm processes. 0 turns the warm pool off. */
@@ -111,12 +126,16 @@ const ENV_NAMES: Record<string, keyof GatewayConfig> = {
   GATEWAY_MAX_QUEUE: 'maxQueue',
   GATEWAY_QUEUE_TIMEOUT_MS: 'queueTimeoutMs',
   GATEWAY_BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  GATEWAY_MAX_JSON_DEPTH: 'maxJsonDepth',
   GATEWAY_CLI_MAX_RETRIES: 'cliMaxRetries',
   GATEWAY_MAX_RETRY_WAIT_MS: 'maxRetryWaitMs',
   GATEWAY_FALLBACK_RETRY_AFTER_SEC: 'fallbackRetryAfterSec',
   GATEWAY_KEEPALIVE_MS: 'keepaliveMs',
   GATEWAY_TURN_TIMEOUT_MS: 'turnTimeoutMs',
   GATEWAY_DRAIN_TIMEOUT_MS: 'drainTimeoutMs',
+  GATEWAY_TRUST_PROXY: 'trustProxy',
+  GATEWAY_AUTH_FREE_FAILURES: 'authFreeFailures',
+  GATEWAY_AUTH_MAX_BLOCK_SEC: 'authMaxBlockSec',
   GATEWAY_WARM_PER_PROFILE: 'warmPerProfile',
   GATEWAY_WARM_PROFILES: 'warmProfiles',
   GATEWAY_WARM_IDLE_MS: 'warmIdleMs',
@@ -133,7 +152,7 @@ const ENV_NAMES: Record<string, keyof GatewayConfig> = {
   GATEWAY_CONVERSATION_IDLE_MS: 'conversationIdleMs',
   GATEWAY_IDLE_MEMORY_MB: 'idleMemoryMb',
 };
-const LIST_KEYS = new Set<keyof GatewayConfig>(['apiKeys', 'builtinTools']);
+const LIST_KEYS = new Set<keyof GatewayConfig>(['apiKeys', 'builtinTools', 'trustProxy']);
 
 export class ConfigError extends Error {}
 

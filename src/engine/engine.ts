@@ -233,6 +233,7 @@ export class Engine {
     /** The turn ended cleanly and its process was handed on (live conversation or reuse). */
     let kept = false;
     let frames: AsyncIterator<SDKMessage> | undefined;
+    const draining = () => this.draining;
     try {
       try {
         await proc.ready;
@@ -268,6 +269,7 @@ export class Engine {
         }
         if (signal.aborted) return;
         if (timedOut) throw new GatewayError('timeout', 'The turn took longer than the gateway allows.');
+        if (draining()) throw new GatewayError('unavailable', 'The gateway is shutting down and cut this answer short; retry the request.', { code: 'server_shutting_down', retryAfterSec: 5 });
         throw new GatewayError('cli_failure', 'Claude Code exited before it finished the answer.', { code: 'cli_crashed' });
       }
       for await (const ev of applyStopSequences(translated(), req.stop, () => translator.usageSoFar())) {

@@ -2,7 +2,7 @@
 // between CLI versions. Clients may name an alias the CLI knows (sonnet, opus, haiku, ...), a full
 // id one of them resolves to, or an alias from the gateway's configuration.
 import type { ModelInfo } from '@anthropic-ai/claude-agent-sdk';
-import { GatewayError } from '../errors.js';
+import { clip, GatewayError } from '../errors.js';
 
 export interface ModelEntry {
   /** The name clients use. */
@@ -49,7 +49,7 @@ export class ModelCatalog {
   resolve(id: string): ModelEntry {
     const e = this.byId.get(id);
     if (!e) {
-      throw new GatewayError('model_not_found', `The model '${id}' does not exist. Known models: ${[...this.byId.keys()].join(', ')}.`, {
+      throw new GatewayError('model_not_found', `The model '${clip(id)}' does not exist. Known models: ${[...this.byId.keys()].join(', ')}.`, {
         param: 'model',
         code: 'model_not_found',
       });

@@ -3,7 +3,7 @@
 // failures are 400s that name the field, so every dialect gets the same clear errors.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { z } from 'zod';
-import { GatewayError } from '../errors.js';
+import { clip, GatewayError } from '../errors.js';
 import type { ToolPolicy } from './client-tools.js';
 import type { ChatMessage, Part, ToolDefinition, TurnRequest } from './types.js';
 
@@ -20,6 +20,25 @@ const objectSchema = z
   })
   .passthrough();
 
+/**
+ * The deepest a tool's input schema may nest (arrays and objects, the schema itself being level 1).
+ * Request bodies are already held to GATEWAY_MAX_JSON_DEPTH; this holds every schema, whatever its
+ * source, before Ajv (which recurses) looks at it.
+ */
+export const MAX_SCHEMA_DEPTH = 64;
+
+/** Whether a parsed value nests deeper than `max`, counted without recursion. */
+export function depthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > max) return true;
+    for (const child of Object.values(v as object)) if (child !== null && typeof child === 'object') stack.push([child, d + 1]);
+  }
+  return false;
+}
+
 function invalid(message: string, param: string): GatewayError {
   return new GatewayError('invalid_request', message, { param, code: 'invalid_tools' });
 }
@@ -30,16 +49,19 @@ export function checkTools(tools: ToolDefinition[]): ToolDefinition[] {
   tools.forEach((t, i) => {
     const where = `tools.${i}`;
     const name = toolName.safeParse(t.name);
-    if (!name.success) throw invalid(`Invalid tool name '${t.name}' at ${where}: ${name.error.issues[0].message}.`, `${where}.name`);
-    if (seen.has(t.name)) throw invalid(`Tool names must be unique; '${t.name}' is declared twice.`, `${where}.name`);
+    if (!name.success) throw invalid(`Invalid tool name '${clip(t.name)}' at ${where}: ${name.error.issues[0].message}.`, `${where}.name`);
+    if (seen.has(t.name)) throw invalid(`Tool names must be unique; '${clip(t.name)}' is declared twice.`, `${where}.name`);
     seen.add(t.name);
     const shape = objectSchema.safeParse(t.inputSchema);
-    if (!shape.success) throw invalid(`Invalid input schema for tool '${t.name}': ${shape.error.issues[0].message}.`, `${where}.parameters`);
+    if (!shape.success) throw invalid(`Invalid input schema for tool '${clip(t.name)}': ${shape.error.issues[0].message}.`, `${where}.parameters`);
+    if (depthExceeds(t.inputSchema, MAX_SCHEMA_DEPTH)) {
+      throw invalid(`Invalid input schema for tool '${clip(t.name)}': it nests deeper than ${MAX_SCHEMA_DEPTH} levels.`, `${where}.parameters`);
+    }
     const { $schema: _ignored, ...schema } = t.inputSchema;
     if (!ajv.validateSchema(schema)) {
       const e = ajv.errors?.[0];
       const at = e?.instancePath ? ` at ${e.instancePath}` : '';
-      throw invalid(`Invalid input schema for tool '${t.name}'${at}: ${e?.message ?? 'not a valid JSON Schema'}.`, `${where}.parameters`);
+      throw invalid(`Invalid input schema for tool '${clip(t.name)}'${clip(at, 120)}: ${clip(e?.message ?? 'not a valid JSON Schema', 200)}.`, `${where}.parameters`);
     }
   });
   // Sorted: the definitions the model sees stay byte-identical across requests (prompt cache).
@@ -58,7 +80,7 @@ export function planTools(req: TurnRequest): ToolPlan {
   const policy: ToolPolicy = { choice, parallel: req.parallelToolCalls ?? true };
   if (choice.type === 'required' && !declared) throw invalid("tool_choice 'required' needs at least one tool in 'tools'.", 'tool_choice');
   if (choice.type === 'tool' && !declared?.some((t) => t.name === choice.name)) {
-    throw invalid(`tool_choice names the tool '${choice.name}', which is not in 'tools'.`, 'tool_choice');
+    throw invalid(`tool_choice names the tool '${clip(choice.name)}', which is not in 'tools'.`, 'tool_choice');
   }
   // tool_choice none: the model is not shown the tools at all, so it cannot call one.
   return { tools: choice.type === 'none' ? undefined : declared, policy };
@@ -90,7 +112,7 @@ export function checkToolHistory(messages: ChatMessage[], isPending: (callId: st
       else if (p.type === 'tool_result') {
         if (open.has(p.callId)) open.delete(p.callId);
         else if (!isPending(p.callId)) {
-          throw new GatewayError('invalid_request', `No tool call with id '${p.callId}' precedes its result (messages.${i}).`, {
+          throw new GatewayError('invalid_request', `No tool call with id '${clip(p.callId)}' precedes its result (messages.${i}).`, {
             param: `messages.${i}`,
             code: 'unknown_tool_call_id',
           });
@@ -100,7 +122,7 @@ export function checkToolHistory(messages: ChatMessage[], isPending: (callId: st
     // An assistant turn's calls must all be answered by the user turn that follows it.
     const next = messages[i + 1];
     if (m.role === 'user' && open.size && (next === undefined || next.role === 'assistant')) {
-      throw new GatewayError('invalid_request', `The tool call${open.size > 1 ? 's' : ''} ${[...open.keys()].map((k) => `'${k}'`).join(', ')} got no result.`, {
+      throw new GatewayError('invalid_request', `The tool call${open.size > 1 ? 's' : ''} ${[...open.keys()].slice(0, 8).map((k) => `'${clip(k)}'`).join(', ')}${open.size > 8 ? ` and ${open.size - 8} more` : ''} got no result.`, {
         param: `messages.${i}`,
         code: 'missing_tool_result',
       });

@@ -1,15 +1,36 @@
 // Maps the CLI's report of an upstream failure to a GatewayError. The CLI's own error text can carry
 // the upstream's address and internal hints, so clients get our wording, never that text verbatim.
+//
+// What the CLI reports (a synthetic assistant frame: `api_error_status`, `api_error_type`, `error`,
+// and a text), as observed:
+//   upstream 400 "prompt is too long: N tokens > M maximum"  status 400, error invalid_request, text
+//     "Prompt is too long · the request is ~N tokens (limit M) ..."
+//   a prompt the CLI itself finds too long (it tries to compact, fails, calls no API)  no status,
+//     error invalid_request, text "Prompt is too long"
+//   other 400 / 422  status, error unknown;  404  error model_not_found;  413  error invalid_request
+//   401  error authentication_failed;  403  error authentication_failed, api_error_type permission_error
+//   429  error rate_limit;  5xx / 529  error server_error
+//   a connection lost mid-answer (after its own recovery failed)  no status, error server_error,
+//     api_error connection_failed
+//   any other status (418 ...)  error unknown
 import { GatewayError } from '../errors.js';
 
 export const LOGIN_HINT =
   'Claude Code is not logged in or its credentials were refused by the Anthropic API. ' +
   'An operator must log in: run `claude-code-gateway login`, open /auth on the gateway, or set ANTHROPIC_API_KEY / CLAUDE_CODE_OAUTH_TOKEN.';
 
+export const PERMISSION_HINT =
+  'The Claude credentials this gateway uses are not allowed to use the requested model or feature ' +
+  '(the Anthropic API refused with permission_error). An operator must check what the account may use.';
+
 export interface UpstreamFailure {
   status?: number | null;
-  /** The CLI's classification, e.g. rate_limit, authentication_failed, server_error. */
+  /** The CLI's classification, e.g. rate_limit, authentication_failed, server_error, invalid_request, unknown. */
   error?: string;
+  /** The API's error type when the CLI got an error body, e.g. permission_error, overloaded_error. */
+  apiErrorType?: string;
+  /** The CLI's own label for failures without a status, e.g. connection_failed. */
+  apiError?: string;
   /** The CLI's message text (never sent to clients as is). */
   text?: string;
 }
@@ -25,9 +46,23 @@ export function sanitizeUpstreamText(text: string): string {
     .slice(0, 300);
 }
 
+/** The error for a prompt over the model's context window, in the API's words where the numbers are known. */
+export function promptTooLong(text = ''): GatewayError {
+  const m = /~?(\d+)\s*tokens\b.*?(?:limit|>)\s*(\d+)/is.exec(text);
+  const detail = m ? `prompt is too long: ${m[1]} tokens > ${m[2]} maximum` : "prompt is too long for the model's context window";
+  return new GatewayError('invalid_request', `${detail}. Shorten the conversation or the attached content.`, { code: 'context_length_exceeded' });
+}
+
+const TRANSIENT_ERRORS = new Set(['server_error', 'overloaded', 'overloaded_error', 'api_error', 'connection_failed', 'timeout']);
+
 export function mapUpstreamFailure(f: UpstreamFailure, retryAfterSec: number): GatewayError {
   const status = f.status ?? undefined;
-  if (status === 401 || status === 403 || f.error === 'authentication_failed' || f.error === 'oauth_org_not_allowed') {
+  const text = f.text ?? '';
+  if (/prompt is too long/i.test(text) && (status === undefined || status === 400 || status === 413)) return promptTooLong(text);
+  if (status === 403 || f.apiErrorType === 'permission_error' || f.error === 'oauth_org_not_allowed') {
+    return new GatewayError('permission', PERMISSION_HINT, { code: 'upstream_permission_denied' });
+  }
+  if (status === 401 || f.error === 'authentication_failed') {
     return new GatewayError('upstream_auth', LOGIN_HINT, { code: 'upstream_authentication_failed' });
   }
   if (status === 429 || f.error === 'rate_limit') {
@@ -39,15 +74,23 @@ export function mapUpstreamFailure(f: UpstreamFailure, retryAfterSec: number): G
   if (status === 413) {
     return new GatewayError('request_too_large', 'The Anthropic API refused the request as too large.');
   }
-  if (status === 400 || status === 404 || status === 422) {
-    const detail = f.text ? sanitizeUpstreamText(f.text) : '';
+  if (status === 400 || status === 404 || status === 422 || (status === undefined && f.error === 'invalid_request')) {
+    const detail = text ? sanitizeUpstreamText(text) : '';
     return new GatewayError('invalid_request', `The Anthropic API rejected the request${detail ? `: ${detail}` : '.'}`, {
       code: 'upstream_invalid_request',
     });
   }
   // 5xx, 529 overloaded, dropped connections, timeouts: temporary by nature.
-  return new GatewayError('overloaded', 'The Anthropic API is unavailable or overloaded; retry after the indicated delay.', {
-    retryAfterSec,
-    code: 'upstream_unavailable',
+  const transient = status !== undefined ? status >= 500 : TRANSIENT_ERRORS.has(f.error ?? '') || TRANSIENT_ERRORS.has(f.apiError ?? '');
+  if (transient) {
+    return new GatewayError('overloaded', 'The Anthropic API is unavailable or overloaded; retry after the indicated delay.', {
+      retryAfterSec,
+      code: 'upstream_unavailable',
+    });
+  }
+  // Anything else (a status the API does not document, an error the CLI could not classify): not
+  // something a retry is known to fix, and not the client's fault as far as the gateway can tell.
+  return new GatewayError('upstream_error', 'The Anthropic API answered with an error the gateway does not recognise.', {
+    code: 'upstream_error',
   });
 }

@@ -1,5 +1,5 @@
 // The HTTP surface: /health without auth, everything else behind the gateway key.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { registerAuthRoutes, type AuthRouteDeps } from '../auth/routes.js';
 import { keyMatches, presentedKey } from '../config/api-key.js';
 import { registerChatCompletions } from '../dialects/openai-chat/route.js';
@@ -9,24 +9,42 @@ import { errorShapeFor, speaksAnthropic } from '../dialects/dialect.js';
 import { registerResponses } from '../dialects/openai-responses/route.js';
 import { openAIModel, openAIModelList } from '../dialects/openai-chat/models.js';
 import { openAIErrorBody } from '../dialects/shared/openai-error.js';
-import { GatewayError } from '../errors.js';
+import { clip, GatewayError } from '../errors.js';
 import { ownerId, type RouteDeps } from './context.js';
-import { errorResponse } from './respond.js';
+import { AuthThrottle, clientAddress, parseTrustProxy } from './auth-throttle.js';
+import { OpenStreams, requestScope } from './request-scope.js';
+import { errorResponse, requestIdOf, requestIds } from './respond.js';
 
 export interface AppDeps extends RouteDeps {
   keys: string[];
   isReady: () => boolean;
   /** The Claude login routes (/auth); absent, /auth is just another path behind the key. */
-  auth?: AuthRouteDeps;
+  auth?: Omit<AuthRouteDeps, 'throttle' | 'addressOf'>;
+  /** The open streams a shutdown ends (server.ts keeps them). */
+  streams?: OpenStreams;
 }
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
 
+  const streams = deps.streams ?? new OpenStreams();
+  const trust = parseTrustProxy(deps.config.trustProxy);
+  const throttle = new AuthThrottle({
+    freeFailures: deps.config.authFreeFailures,
+    baseBlockMs: 1000,
+    maxBlockMs: deps.config.authMaxBlockSec * 1000,
+    forgetMs: 15 * 60_000,
+    maxEntries: 10_000,
+    log: deps.log,
+  });
+  const addressOf = (c: Context) => clientAddress(c, trust);
+
+  // Every response carries a request id, and every log line about a request names it.
+  app.use('*', requestIds(deps.log));
   app.use('*', async (c, next) => {
     const t0 = Date.now();
-    await next();
-    deps.log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - t0 }, 'request');
+    await requestScope.run({ c, streams }, next);
+    deps.log.info({ requestId: requestIdOf(c), method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - t0 }, 'request');
   });
 
   app.get('/health', (c) => (deps.isReady() ? c.json({ status: 'ok' }) : c.json({ status: 'starting' }, 503)));
@@ -36,14 +54,19 @@ export function createApp(deps: AppDeps): Hono {
     // /auth checks the key itself: as a header, or through the page's session cookie (auth/routes.ts).
     if (deps.auth && (c.req.path === '/auth' || c.req.path.startsWith('/auth/'))) return next();
     const key = presentedKey((n) => c.req.header(n));
+    // A refused address is not told whether its key is right (or the refusal would not slow guessing).
+    const addr = key ? addressOf(c) : '';
+    const wait = key ? throttle.retryAfter(addr) : undefined;
+    if (wait !== undefined) return errorResponse(c, AuthThrottle.refusal(wait), errorShapeFor(c));
     if (!key || !keyMatches(key, deps.keys)) {
+      if (key) throttle.fail(addr);
       return errorResponse(c, new GatewayError('authentication', key ? 'Incorrect API key provided.' : 'Missing API key: send it as Authorization: Bearer <key> or x-api-key.', { code: 'invalid_api_key' }), errorShapeFor(c));
     }
     c.set('owner' as never, ownerId(key) as never);
     return next();
   });
 
-  if (deps.auth) registerAuthRoutes(app, deps.auth);
+  if (deps.auth) registerAuthRoutes(app, { ...deps.auth, throttle, addressOf });
   registerChatCompletions(app, deps);
   registerAnthropicMessages(app, deps);
   registerResponses(app, deps);
@@ -53,14 +76,13 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/v1/models', (c) => (speaksAnthropic(c) ? anthropicModelList : openAIModelList)(c, deps.engine.catalog?.list() ?? []));
   app.get('/v1/models/:id{.+}', (c) => {
     const m = deps.engine.catalog?.get(c.req.param('id'));
-    if (!m) return errorResponse(c, new GatewayError('model_not_found', `The model '${c.req.param('id')}' does not exist.`, { param: 'model', code: 'model_not_found' }), errorShapeFor(c));
+    if (!m) return errorResponse(c, new GatewayError('model_not_found', `The model '${clip(c.req.param('id'))}' does not exist.`, { param: 'model', code: 'model_not_found' }), errorShapeFor(c));
     return c.json(speaksAnthropic(c) ? anthropicModel(m) : openAIModel(m));
   });
 
   app.notFound((c) => errorResponse(c, new GatewayError('not_found', `No route for ${c.req.method} ${c.req.path}.`), errorShapeFor(c)));
-  app.onError((err, c) => {
-    deps.log.error({ err: err.message, stack: err.stack }, 'unhandled error');
-    return errorResponse(c, err, errorShapeFor(c));
-  });
+  // Anything a handler throws: a logged 4xx/5xx in the dialect's shape, with the request id
+  // (errorResponse logs an unexpected error with its stack, a 5xx at warn, a client's mistake at debug).
+  app.onError((err, c) => errorResponse(c, err, errorShapeFor(c), deps.log));
   return app;
 }

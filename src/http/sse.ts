@@ -1,8 +1,12 @@
 // A server-sent-events response whose producer writes strings; a keepalive is written whenever the
 // producer has been silent for keepaliveMs (each dialect chooses its own: an SSE comment for OpenAI,
 // a ping event for Anthropic). The response carries X-Accel-Buffering: no so proxies do not batch.
+// No Connection header: Node's server keeps the connection alive, or closes it after the stream when
+// the client asked for `Connection: close`.
 export interface SseSink {
   write(chunk: string): void;
+  /** End the response now (a shutdown cutting the stream); later writes are dropped. */
+  end(): void;
   readonly closed: boolean;
 }
 
@@ -17,7 +21,6 @@ export interface SseOptions {
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',
-  Connection: 'keep-alive',
   'X-Accel-Buffering': 'no',
 };
 
@@ -35,12 +38,20 @@ export function sseResponse(opts: SseOptions, headers: Record<string, string> = 
           arm();
         }, opts.keepaliveMs);
       };
+      const end = () => {
+        clearTimeout(timer);
+        if (!closed) {
+          closed = true;
+          controller.close();
+        }
+      };
       const sink: SseSink = {
         write(chunk) {
           if (closed) return;
           controller.enqueue(encoder.encode(chunk));
           arm();
         },
+        end,
         get closed() {
           return closed;
         },
@@ -49,13 +60,7 @@ export function sseResponse(opts: SseOptions, headers: Record<string, string> = 
       void opts
         .produce(sink)
         .catch(() => {})
-        .finally(() => {
-          clearTimeout(timer);
-          if (!closed) {
-            closed = true;
-            controller.close();
-          }
-        });
+        .finally(end);
     },
     cancel() {
       closed = true;

@@ -2,7 +2,10 @@
 // due): a failure before that (upstream 429, auth, bad model) becomes a proper HTTP status; after
 // it, the dialect reports the failure inside the stream.
 import type { Turn, TurnEvent } from '../engine/types.js';
-import { asGatewayError, type GatewayError } from '../errors.js';
+import { errorShapeFor } from '../dialects/dialect.js';
+import { asGatewayError, GatewayError } from '../errors.js';
+import { type OpenStreams, requestScope, shutdownError } from './request-scope.js';
+import { errorResponse } from './respond.js';
 import { sseResponse } from './sse.js';
 
 export interface PrimedTurn {
@@ -50,22 +53,62 @@ export interface StreamEncoding {
   fail(err: GatewayError): string[];
 }
 
-/** Streams a turn: headers once the first event is in (or the keepalive is due), then the dialect's chunks. */
+/**
+ * Streams a turn: headers once the first event is in (or the keepalive is due), then the dialect's
+ * chunks. A failure before the headers is an ordinary error response in the dialect's shape; one after
+ * them is the dialect's in-stream error event. A shutdown that outlasts the drain time ends the stream
+ * with an error event saying so (never a silent cut, never a completion).
+ */
 export async function streamTurn(turn: Turn, ac: AbortController, keepaliveMs: number, enc: StreamEncoding): Promise<Response> {
-  const primed = await primeTurn(turn.events, keepaliveMs);
+  const scope = requestScope.getStore();
+  let primed: PrimedTurn;
+  try {
+    primed = await primeTurn(turn.events, keepaliveMs);
+  } catch (e) {
+    // The turn failed before anything was sent (an upstream 429, a bad model...): its outcome is
+    // logged by the engine; the client gets the status. Without a request scope the route answers.
+    if (!scope || !(e instanceof GatewayError)) throw e;
+    ac.abort();
+    return errorResponse(scope.c, relabel(e, scope.streams), errorShapeFor(scope.c));
+  }
+  let failed = false;
+  let done: (() => void) | undefined;
   return sseResponse({
     keepaliveMs,
     keepalive: enc.keepalive,
-    onCancel: () => ac.abort(),
+    onCancel: () => {
+      done?.();
+      ac.abort();
+    },
     produce: async (sink) => {
       const write = (chunks: string[]) => chunks.forEach((c) => sink.write(c));
-      write(enc.open(primed.arrived));
+      const fail = (err: GatewayError) => {
+        if (failed || sink.closed) return;
+        failed = true;
+        write(enc.fail(err));
+      };
+      done = scope?.streams.add({
+        cut: (err) => {
+          fail(err);
+          sink.end();
+          done?.();
+          ac.abort(); // stops the turn and its process
+        },
+      });
       try {
+        write(enc.open(primed.arrived));
         for await (const ev of eventsOf(primed)) write(enc.event(ev));
-        write(enc.close());
+        if (!failed) write(enc.close());
       } catch (e) {
-        write(enc.fail(asGatewayError(e)));
+        fail(relabel(asGatewayError(e), scope?.streams));
+      } finally {
+        done?.();
       }
     },
   });
+}
+
+/** A turn whose process a shutdown stopped failed because of the shutdown: say so. */
+function relabel(err: GatewayError, streams: OpenStreams | undefined): GatewayError {
+  return streams?.shuttingDown && err.kind === 'cli_failure' ? shutdownError() : err;
 }

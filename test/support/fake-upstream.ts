@@ -6,7 +6,16 @@
 //   [[slow:MS]]           wait MS between deltas
 //   [[wait:MS]]           wait MS before the first byte
 //   [[status:CODE]]       fail with HTTP CODE and an Anthropic error body (429 carries retry-after)
-//   [[cut]]               start the stream, then destroy the connection
+//   [[cut]]               start the stream, then destroy the connection (after two text deltas, or
+//                         after the content blocks): every streamed attempt of the prompt is cut
+//   [[cut-after:N]]       with [[cut]]: cut after N text deltas
+//   [[cut-times:K]]       with [[cut]]: only the first K streamed attempts of this prompt are cut, as a
+//                         connection that drops once would be; later attempts (the CLI's retry, its
+//                         non-streaming re-fetch or its resume request) are answered in full
+//   [[refetch:TEXT]]      with [[cut]]: any attempt after a cut one answers TEXT instead (a re-fetched
+//                         answer that does not continue what was streamed)
+//   [[too-long]]          fail with the API's 400 for a prompt over the context window ("prompt is too
+//                         long: N tokens > M maximum"); so does any request body over 1 MB
 //   [[hang]]              never answer
 //   [[thinking:TEXT]]     emit a thinking block (with signature) before the answer
 //   [[tool:NAME:JSON]]    call tool NAME with input JSON (repeatable: parallel calls)
@@ -126,6 +135,8 @@ export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {
   const cache = new PromptCache(opts.cache);
   let openCount = 0;
   let seq = 0;
+  /** Streamed attempts cut so far, per prompt script ([[cut-times]]). */
+  const cuts = new Map<string, number>();
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -167,6 +178,8 @@ export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {
     const record = recordOf(text);
     if (record) text = `${record.userText}\n${text.slice(text.indexOf('</conversation_record>'))}`;
     const id = `msg_fake_${++seq}`;
+    // The same prompt whatever the CLI added when it resumed a cut answer (its reminder to go on).
+    const promptKey = text.replace(/<system-reminder>[\s\S]*?<\/system-reminder>/g, '').trim();
 
     const status = marker(text, 'status');
     if (status !== undefined) {
@@ -175,6 +188,12 @@ export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {
       if (code === 429) headers['retry-after'] = '7';
       res.writeHead(code, headers);
       res.end(JSON.stringify({ type: 'error', error: { type: errorType(code), message: `scripted ${code} from http://127.0.0.1 upstream` } }));
+      return;
+    }
+    if (marker(text, 'too-long') !== undefined || raw.length > 1024 * 1024) {
+      const tokens = Math.max(200_001, Math.ceil(raw.length / 4));
+      res.writeHead(400, { 'content-type': 'application/json', 'request-id': 'req_fake' });
+      res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: `prompt is too long: ${tokens} tokens > 200000 maximum` } }));
       return;
     }
     if (marker(text, 'hang') !== undefined) return; // the socket stays open until the client goes
@@ -253,6 +272,8 @@ export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {
       answerText = Array.from({ length: n }, (_, i) => `w${i + 1}`).join(' ');
     } else {
       answerText = marker(text, 'reply') ?? 'Hello from the scripted upstream.';
+      const refetch = marker(text, 'refetch');
+      if (refetch !== undefined && cuts.has(promptKey)) answerText = refetch;
     }
 
     // Word-level "tokens": one output token per word; max_tokens truncates.
@@ -277,7 +298,10 @@ export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': 'req_fake' });
     const send = (event: string, data: object) => res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
     const slow = Number(marker(text, 'slow') ?? 0);
-    const cut = marker(text, 'cut') !== undefined;
+    const cutTimes = marker(text, 'cut-times');
+    const cut = marker(text, 'cut') !== undefined && (cutTimes === undefined || (cuts.get(promptKey) ?? 0) < Number(cutTimes));
+    if (cut) cuts.set(promptKey, (cuts.get(promptKey) ?? 0) + 1);
+    const cutAfter = Math.max(1, Number(marker(text, 'cut-after') ?? 2));
 
     send('message_start', {
       message: { id, type: 'message', role: 'assistant', model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } },
@@ -289,7 +313,7 @@ export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {
           if (slow) await sleep(slow);
           if (res.destroyed) return;
           send('content_block_delta', { index, delta: { type: 'text_delta', text: w } });
-          if (cut && i >= 1) {
+          if (cut && i + 1 >= cutAfter) {
             // Let the deltas reach the CLI first, as a real connection dropping mid-answer would.
             await sleep(300);
             res.destroy();

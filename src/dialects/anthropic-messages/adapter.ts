@@ -1,7 +1,7 @@
 // Anthropic Messages request -> TurnRequest. Pure translation: no I/O, no engine knowledge.
 import type { ChatMessage, Part, ThinkingSetting, ToolChoice, ToolDefinition, TurnRequest } from '../../engine/types.js';
-import { GatewayError } from '../../errors.js';
-import { IMAGE_TYPES } from '../shared/media.js';
+import { clip, GatewayError } from '../../errors.js';
+import { base64Image, checkBase64Media } from '../shared/media.js';
 import { checkOutputSchema } from '../shared/output-schema.js';
 import type { ContentBlockIn, CountTokensRequest, MessagesRequest } from './schema.js';
 
@@ -15,10 +15,7 @@ function imagePart(b: Extract<Block, { type: 'image' }>, param: string): Part {
   const s = b.source;
   if (s.type === 'file') noFileIds(`${param}.source`);
   if (s.type === 'url') return { type: 'image', source: { type: 'url', url: s.url } };
-  if (!IMAGE_TYPES.has(s.media_type)) {
-    throw new GatewayError('invalid_request', `Unsupported image type '${s.media_type}' in '${param}'; use PNG, JPEG, GIF or WebP.`, { param: `${param}.source.media_type` });
-  }
-  return { type: 'image', source: { type: 'base64', mediaType: s.media_type, data: s.data } };
+  return { type: 'image', source: base64Image(s.media_type, s.data, `${param}.source.data`, `${param}.source.media_type`) };
 }
 
 function documentPart(b: Extract<Block, { type: 'document' }>, param: string): Part[] {
@@ -38,8 +35,9 @@ function documentPart(b: Extract<Block, { type: 'document' }>, param: string): P
     }
     case 'base64':
       if (s.media_type !== 'application/pdf') {
-        throw new GatewayError('invalid_request', `Unsupported document type '${s.media_type}' in '${param}'; use application/pdf or a text source.`, { param: `${param}.source.media_type` });
+        throw new GatewayError('invalid_request', `Unsupported document type '${clip(s.media_type)}' in '${param}'; use application/pdf or a text source.`, { param: `${param}.source.media_type` });
       }
+      checkBase64Media('document', s.media_type, s.data, `${param}.source.data`);
       return [{ type: 'document', source: { type: 'base64', mediaType: s.media_type, data: s.data }, title }];
   }
 }

@@ -21,7 +21,7 @@ export function registerAnthropicMessages(app: Hono, deps: RouteDeps): void {
   app.post('/v1/messages', async (c) => {
     const ac = clientAbort(c);
     try {
-      const body = validate(messagesRequestSchema, await readJson(c, config.bodyLimitBytes));
+      const body = validate(messagesRequestSchema, await readJson(c, config.bodyLimitBytes, config.maxJsonDepth));
       const req = await resolveRemoteMedia(toTurnRequest(body), config);
       const turn = await engine.start(req, ac.signal, { owner: ownerOf(c) });
       if (!body.stream) return c.json(await collectMessage(turn));
@@ -42,7 +42,7 @@ export function registerAnthropicMessages(app: Hono, deps: RouteDeps): void {
 
   app.post('/v1/messages/count_tokens', async (c) => {
     try {
-      const body = validate(countTokensRequestSchema, await readJson(c, config.bodyLimitBytes));
+      const body = validate(countTokensRequestSchema, await readJson(c, config.bodyLimitBytes, config.maxJsonDepth));
       engine.resolveModel(body.model); // an unknown model is a 404, as with /v1/messages
       const conv = conversationOf(body);
       return c.json({ input_tokens: estimateInputTokens({ system: conv.system, messages: conv.messages, tools: body.tools ?? undefined }) });

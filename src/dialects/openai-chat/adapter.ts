@@ -1,8 +1,8 @@
 // Chat Completions request -> TurnRequest. Pure translation: no I/O, no engine knowledge.
 import type { ChatMessage, Effort, Part, ToolChoice, TurnRequest } from '../../engine/types.js';
-import { GatewayError } from '../../errors.js';
+import { clip, GatewayError } from '../../errors.js';
 import { historyArguments } from '../shared/collect.js';
-import { imageSource, parseDataUrl } from '../shared/media.js';
+import { base64Image, checkBase64Media, decodeBase64Text, imageSource, parseDataUrl } from '../shared/media.js';
 import { checkOutputSchema } from '../shared/output-schema.js';
 import type { ChatMessageIn, ChatRequest } from './schema.js';
 
@@ -28,8 +28,14 @@ function userParts(content: Extract<ChatMessageIn, { role: 'user' }>['content'],
         if (!p.file.file_data) {
           throw new GatewayError('invalid_request', `'${param}.file' needs file_data (a data URL); uploaded file ids are not supported.`, { param });
         }
-        const data = p.file.file_data.startsWith('data:') ? parseDataUrl(p.file.file_data, `${param}.file.file_data`) : { mediaType: 'application/pdf', data: p.file.file_data };
-        if (data.mediaType.startsWith('image/')) return { type: 'image', source: { type: 'base64', ...data } };
+        const at = `${param}.file.file_data`;
+        const data = p.file.file_data.startsWith('data:') ? parseDataUrl(p.file.file_data, at) : { mediaType: 'application/pdf', data: p.file.file_data };
+        if (data.mediaType.startsWith('image/')) return { type: 'image', source: base64Image(data.mediaType, data.data, at) };
+        if (data.mediaType === 'text/plain') return { type: 'document', source: { type: 'text', mediaType: 'text/plain', data: decodeBase64Text(data.data, at) }, title: p.file.filename };
+        if (data.mediaType !== 'application/pdf') {
+          throw new GatewayError('invalid_request', `Unsupported file type '${clip(data.mediaType)}' in '${at}'; use PDF, plain text or an image.`, { param: at });
+        }
+        checkBase64Media('document', data.mediaType, data.data, at);
         return { type: 'document', source: { type: 'base64', ...data }, title: p.file.filename };
       }
       case 'input_audio':

@@ -15,7 +15,7 @@ export function registerChatCompletions(app: Hono, deps: RouteDeps): void {
   app.post('/v1/chat/completions', async (c) => {
     const ac = clientAbort(c);
     try {
-      const body = validate(chatRequestSchema, await readJson(c, config.bodyLimitBytes));
+      const body = validate(chatRequestSchema, await readJson(c, config.bodyLimitBytes, config.maxJsonDepth));
       const turn = await engine.start(await resolveRemoteMedia(toTurnRequest(body), config), ac.signal, { owner: ownerOf(c) });
       if (!body.stream) return c.json(await collectCompletion(turn, turn.events));
 

@@ -2,6 +2,7 @@
 // Claude Code cannot honour (temperature, seed, logit_bias ...) are accepted and ignored (see the
 // README); unknown fields pass through untouched.
 import { z } from 'zod';
+import { openAIMetadata } from '../shared/metadata.js';
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() }).passthrough();
 const imagePart = z
@@ -100,7 +101,7 @@ export const chatRequestSchema = z
     presence_penalty: z.number().nullish(),
     frequency_penalty: z.number().nullish(),
     user: z.string().nullish(),
-    metadata: z.record(z.string(), z.unknown()).nullish(),
+    metadata: openAIMetadata.nullish(),
     store: z.boolean().nullish(),
     service_tier: z.string().nullish(),
   })

@@ -1,9 +1,9 @@
 // Responses request -> TurnRequest. Pure translation: no I/O, no engine knowledge.
 import type { ChatMessage, Part, ToolChoice, TurnRequest } from '../../engine/types.js';
-import { GatewayError } from '../../errors.js';
+import { clip, GatewayError } from '../../errors.js';
 import { EFFORTS } from '../openai-chat/adapter.js';
 import { historyArguments } from '../shared/collect.js';
-import { imageSource, parseDataUrl } from '../shared/media.js';
+import { base64Image, checkBase64Media, decodeBase64Text, imageSource, parseDataUrl } from '../shared/media.js';
 import { checkOutputSchema } from '../shared/output-schema.js';
 import type { ContentPartIn, InputItem, ResponsesRequest } from './schema.js';
 
@@ -14,10 +14,12 @@ function unsupported(message: string, param: string): never {
 function filePart(p: Extract<ContentPartIn, { type: 'input_file' }>, param: string): Part {
   if (p.file_url) return { type: 'document', source: { type: 'url', url: p.file_url }, title: p.filename ?? undefined };
   if (!p.file_data) unsupported(`'${param}' needs file_data (base64 or a data URL); uploaded file ids are not supported.`, param);
-  const data = p.file_data.startsWith('data:') ? parseDataUrl(p.file_data, `${param}.file_data`) : { mediaType: 'application/pdf', data: p.file_data };
-  if (data.mediaType.startsWith('image/')) return { type: 'image', source: imageSource(`data:${data.mediaType};base64,${data.data}`, `${param}.file_data`) };
-  if (data.mediaType === 'text/plain') return { type: 'document', source: { type: 'text', mediaType: 'text/plain', data: Buffer.from(data.data, 'base64').toString('utf8') }, title: p.filename ?? undefined };
-  if (data.mediaType !== 'application/pdf') unsupported(`Unsupported file type '${data.mediaType}' in '${param}'; use PDF, plain text or an image.`, param);
+  const at = `${param}.file_data`;
+  const data = p.file_data.startsWith('data:') ? parseDataUrl(p.file_data, at) : { mediaType: 'application/pdf', data: p.file_data };
+  if (data.mediaType.startsWith('image/')) return { type: 'image', source: base64Image(data.mediaType, data.data, at) };
+  if (data.mediaType === 'text/plain') return { type: 'document', source: { type: 'text', mediaType: 'text/plain', data: decodeBase64Text(data.data, at) }, title: p.filename ?? undefined };
+  if (data.mediaType !== 'application/pdf') unsupported(`Unsupported file type '${clip(data.mediaType)}' in '${param}'; use PDF, plain text or an image.`, param);
+  checkBase64Media('document', data.mediaType, data.data, at);
   return { type: 'document', source: { type: 'base64', mediaType: data.mediaType, data: data.data }, title: p.filename ?? undefined };
 }
 
@@ -46,7 +48,7 @@ function toolChoice(c: NonNullable<ResponsesRequest['tool_choice']>): ToolChoice
   if (typeof c === 'string') return { type: c };
   if (c.type === 'function' && c.name) return { type: 'tool', name: c.name };
   // A hosted tool, a custom tool or an allowed_tools subset: never silently dropped.
-  return unsupported(`'tool_choice' of type '${c.type}' is not supported: use 'auto', 'none', 'required' or {"type":"function","name":...}.`, 'tool_choice');
+  return unsupported(`'tool_choice' of type '${clip(c.type)}' is not supported: use 'auto', 'none', 'required' or {"type":"function","name":...}.`, 'tool_choice');
 }
 
 /**
@@ -90,7 +92,7 @@ export function toTurnRequest(req: ResponsesRequest, history: InputItem[] = []):
       }
       case 'item_reference':
         // The route resolves references to stored items before the adapter runs; one left here is unknown.
-        return unsupported(`Item with id '${(item as { id: string }).id}' not found ('${param}' is an item_reference).`, param);
+        return unsupported(`Item with id '${clip((item as { id: string }).id)}' not found ('${param}' is an item_reference).`, param);
       default:
         return; // output items of hosted tools: nothing Claude Code can replay
     }

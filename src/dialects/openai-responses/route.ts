@@ -21,7 +21,7 @@ export function registerResponses(app: Hono, deps: RouteDeps): void {
   app.post('/v1/responses', async (c) => {
     const ac = clientAbort(c);
     try {
-      const body = validate(responsesRequestSchema, await readJson(c, config.bodyLimitBytes));
+      const body = validate(responsesRequestSchema, await readJson(c, config.bodyLimitBytes, config.maxJsonDepth));
       const owner = ownerOf(c);
       const { history, input } = await prepareInput(store, owner, body);
       const req = await resolveRemoteMedia(toTurnRequest({ ...body, input }, history), config);

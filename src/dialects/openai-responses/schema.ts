@@ -3,6 +3,7 @@
 // ignored (see the README); `store` and `previous_response_id` are honoured (state.ts). Unknown fields
 // pass through untouched.
 import { z } from 'zod';
+import { openAIMetadata } from '../shared/metadata.js';
 
 const inputText = z.object({ type: z.literal('input_text'), text: z.string() }).passthrough();
 const inputImage = z
@@ -114,7 +115,7 @@ export const responsesRequestSchema = z
     // Accepted and ignored: Claude Code has no way to honour them.
     temperature: z.number().min(0).max(2).nullish(),
     top_p: z.number().nullish(),
-    metadata: z.record(z.string(), z.unknown()).nullish(),
+    metadata: openAIMetadata.nullish(),
     user: z.string().nullish(),
     include: z.array(z.string()).nullish(),
     truncation: z.string().nullish(),

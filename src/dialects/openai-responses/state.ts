@@ -4,7 +4,7 @@
 // lives in the conversation store and expires with the store's retention. The route calls this module
 // before the (pure) adapter: a chain is expanded into plain input items here, never in the adapter.
 import type { ConversationStore } from '../../conversations/stores/store.js';
-import { GatewayError } from '../../errors.js';
+import { clip, GatewayError } from '../../errors.js';
 import type { InputItem, ResponsesRequest } from './schema.js';
 
 export const RESPONSES_NS = 'responses';
@@ -43,11 +43,11 @@ export async function deleteResponse(store: ConversationStore, owner: string, id
 }
 
 export function responseNotFound(id: string): GatewayError {
-  return new GatewayError('not_found', `No response found with id '${id}'.`);
+  return new GatewayError('not_found', `No response found with id '${clip(id)}'.`);
 }
 
 function previousNotFound(id: string): GatewayError {
-  return new GatewayError('invalid_request', `Previous response with id '${id}' not found.`, {
+  return new GatewayError('invalid_request', `Previous response with id '${clip(id)}' not found.`, {
     param: 'previous_response_id',
     code: 'previous_response_not_found',
   });
@@ -58,9 +58,9 @@ export async function loadChain(store: ConversationStore, owner: string, id: str
   const chain: StoredResponse[] = [];
   const seen = new Set<string>();
   for (let next: string | null = id; next; ) {
-    if (seen.has(next)) throw new GatewayError('invalid_request', `The previous_response_id chain of '${id}' loops at '${next}'.`, { param: 'previous_response_id' });
+    if (seen.has(next)) throw new GatewayError('invalid_request', `The previous_response_id chain of '${clip(id)}' loops at '${clip(next)}'.`, { param: 'previous_response_id' });
     if (chain.length >= MAX_CHAIN) {
-      throw new GatewayError('invalid_request', `The previous_response_id chain of '${id}' is longer than ${MAX_CHAIN} responses.`, { param: 'previous_response_id' });
+      throw new GatewayError('invalid_request', `The previous_response_id chain of '${clip(id)}' is longer than ${MAX_CHAIN} responses.`, { param: 'previous_response_id' });
     }
     seen.add(next);
     const r = await loadResponse(store, owner, next);
@@ -123,7 +123,7 @@ async function resolveReferences(store: ConversationStore, owner: string, input:
       const r = await loadResponse(store, owner, `resp_${own[1]}`);
       found = r && itemsOf(r).get(id);
     }
-    if (found === undefined) throw new GatewayError('invalid_request', `Item with id '${id}' not found ('input.${n}' is an item_reference).`, { param: `input.${n}` });
+    if (found === undefined) throw new GatewayError('invalid_request', `Item with id '${clip(id)}' not found ('input.${n}' is an item_reference).`, { param: `input.${n}` });
     if (found) out.push(structuredClone(found));
   }
   return out;

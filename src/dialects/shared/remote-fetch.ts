@@ -9,7 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { GatewayError } from '../../errors.js';
+import { clip, GatewayError } from '../../errors.js';
 
 export interface FetchLimits {
   maxBytes: number;
@@ -46,7 +46,7 @@ function checkedLookup(allow: (ip: string) => boolean): net.LookupFunction {
 }
 
 function refuse(url: string, why: string): GatewayError {
-  return new GatewayError('invalid_request', `Could not fetch '${url.slice(0, 200)}': ${why}.`, { code: 'remote_fetch_failed' });
+  return new GatewayError('invalid_request', `Could not fetch '${clip(url)}': ${why}.`, { code: 'remote_fetch_failed' });
 }
 
 function getOnce(url: URL, limits: FetchLimits, allow: (ip: string) => boolean, signal: AbortSignal): Promise<http.IncomingMessage> {
@@ -109,7 +109,7 @@ export async function fetchRemoteMedia(url: string, accept: (mediaType: string) 
     const mediaType = String(res.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (!accept(mediaType)) {
       res.destroy();
-      throw refuse(url, `unsupported content type '${mediaType || 'none'}'`);
+      throw refuse(url, `unsupported content type '${clip(mediaType || 'none')}'`);
     }
     try {
       const body = await readCapped(res, url, limits.maxBytes);

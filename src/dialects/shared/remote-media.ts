@@ -4,8 +4,8 @@
 // CLI never receives a URL to fetch.
 import type { GatewayConfig } from '../../config/config.js';
 import type { Part, TurnRequest } from '../../engine/types.js';
-import { GatewayError } from '../../errors.js';
-import { IMAGE_TYPES } from './media.js';
+import { clip, GatewayError } from '../../errors.js';
+import { IMAGE_TYPES, sniffMediaType } from './media.js';
 import { fetchRemoteMedia, type FetchLimits } from './remote-fetch.js';
 
 type MediaPart = Extract<Part, { type: 'image' | 'document' }>;
@@ -38,8 +38,14 @@ export async function resolveRemoteMedia(
       const url = (p.source as { url: string }).url;
       const accept = p.type === 'image' ? (t: string) => IMAGE_TYPES.has(t) : (t: string) => t === 'application/pdf';
       const got = await fetchRemoteMedia(url, accept, limits);
+      // The server's content type is a claim: the bytes decide (a mislabelled PNG is still a PNG,
+      // HTML served as image/png is refused), as the API would refuse a mismatch.
+      const found = sniffMediaType(Buffer.from(got.data.slice(0, 24), 'base64'));
+      if (!found || !accept(found)) {
+        throw new GatewayError('invalid_request', `Could not use '${clip(url)}': its content is not ${p.type === 'image' ? 'a PNG, JPEG, GIF or WebP image' : 'a PDF'}.`, { code: 'remote_fetch_failed' });
+      }
       // Parts are built fresh per request by the adapter, so replacing in place is safe.
-      p.source = { type: 'base64', mediaType: got.mediaType, data: got.data };
+      p.source = { type: 'base64', mediaType: found, data: got.data };
     }),
   );
   return req;
