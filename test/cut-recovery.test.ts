@@ -140,6 +140,15 @@ describe('with the CLI retrying (GATEWAY_CLI_MAX_RETRIES 2, the default)', () =>
     }
   });
 
+  test('a client that is not streaming gets the re-fetched answer whole, even when it says something else', async () => {
+    for (const dialect of DIALECTS) {
+      const o = await ask(h, dialect, `[[reply:alpha beta gamma delta]] [[cut]] [[cut-times:1]] [[refetch:something else entirely]] ${dialect}`, false);
+      assert.equal(o.error, undefined, `${dialect}: ${o.error}`);
+      assert.equal(o.text, 'something else entirely', dialect);
+      assert.ok(o.finished, dialect);
+    }
+  });
+
   test('a stream cut on every attempt: the non-streaming fallback after the CLI retries completes it', async () => {
     const o = await ask(h, 'chat', '[[reply:one two three four five]] [[cut]]', true);
     // The CLI gets the answer without streaming after its retries: the cut never reaches the client.

@@ -49,6 +49,8 @@ interface RunSpec {
   /** The process's turn shape (a live conversation or a reused process serves only its own). */
   shapeKey: string;
   conversation: ConversationPlan;
+  /** False when the client gets the answer whole (not streamed). */
+  streaming?: boolean;
 }
 
 function newTurn(model: string, events: AsyncIterable<TurnEvent>): Turn {
@@ -144,7 +146,7 @@ export class Engine {
     checkToolHistory(req.messages, (id) => this.parked.has(id));
     const { shape, shapeKey, conversationKey } = shapeTurn(req, model, plan.tools);
     const input = { owner: ctx.owner ?? 'anonymous', conversationKey, shapeKey, messages: req.messages, model: model.resolved, clientTools: !!plan.tools };
-    const resumed = plan.tools ? await this.resume(req, plan, shapeKey, signal, () => this.conversations.continuing(input)) : undefined;
+    const resumed = plan.tools ? await this.resume(req, plan, shapeKey, signal, ctx, () => this.conversations.continuing(input)) : undefined;
     if (resumed) return resumed;
     const conversation = await this.conversations.plan(input);
     const queuedAt = Date.now();
@@ -167,7 +169,7 @@ export class Engine {
     }
     const tooling = this.tooling(proc, plan, shapeKey, model.resolved);
     const gen = this.credentialGen;
-    return newTurn(model.resolved, this.run({ proc, prompt: conversation.prompt, req, signal, release, queueMs, gen, tooling, shapeKey, conversation }));
+    return newTurn(model.resolved, this.run({ proc, prompt: conversation.prompt, req, signal, release, queueMs, gen, tooling, shapeKey, conversation, streaming: ctx.streaming }));
   }
 
   private tooling(proc: CliProcess, plan: ToolPlan, shapeKey: string, model: string): Tooling | undefined {
@@ -181,7 +183,7 @@ export class Engine {
    * Continue a suspended turn with the client's tool results, in its live process, when one waits
    * for exactly these calls. Undefined when none does: the caller rebuilds from the history.
    */
-  private async resume(req: TurnRequest, plan: ToolPlan, shapeKey: string, signal: AbortSignal, conversation: () => ConversationPlan): Promise<Turn | undefined> {
+  private async resume(req: TurnRequest, plan: ToolPlan, shapeKey: string, signal: AbortSignal, ctx: TurnContext, conversation: () => ConversationPlan): Promise<Turn | undefined> {
     const { results, otherParts } = trailingResults(req.messages);
     if (!results.length) return undefined;
     const parked = this.parked.claim(results.map((r) => r.callId), shapeKey);
@@ -204,7 +206,7 @@ export class Engine {
     for (const r of results) if (wanted.has(r.callId)) parked.server.answer(r.callId, toMcpResult(r.content, r.isError));
     const tooling: Tooling = { session: new ToolSession(parked.server), shapeKey, model: parked.model, frames: parked.frames };
     const queueMs = Date.now() - queuedAt;
-    return newTurn(parked.model, this.run({ proc: parked.proc, prompt: [], req, signal, release, queueMs, gen: this.credentialGen, tooling, shapeKey, conversation: conversation() }));
+    return newTurn(parked.model, this.run({ proc: parked.proc, prompt: [], req, signal, release, queueMs, gen: this.credentialGen, tooling, shapeKey, conversation: conversation(), streaming: ctx.streaming }));
   }
 
   private async *run(spec: RunSpec): AsyncGenerator<TurnEvent> {
@@ -222,7 +224,7 @@ export class Engine {
       timedOut = true;
       void proc.kill();
     }, c.turnTimeoutMs);
-    const translator = new FrameTranslator({ maxRetryWaitMs: c.maxRetryWaitMs, fallbackRetryAfterSec: c.fallbackRetryAfterSec });
+    const translator = new FrameTranslator({ maxRetryWaitMs: c.maxRetryWaitMs, fallbackRetryAfterSec: c.fallbackRetryAfterSec, wholeMessages: spec.streaming === false });
     const structured = req.outputSchema ? new StructuredOutputRewriter() : undefined;
     // Client tool calls reach the client under their own names; tool calls the CLI runs itself do not.
     const session = tooling?.session ?? new ToolSession();

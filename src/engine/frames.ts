@@ -23,6 +23,12 @@ export interface TranslatorOptions {
   /** A CLI retry that would wait longer than this ends the turn with 429/503 instead. */
   maxRetryWaitMs: number;
   fallbackRetryAfterSec: number;
+  /**
+   * The client gets the answer whole (not streamed): each API message's events are held until the
+   * message ends, so a cut message is simply dropped and the re-fetched answer stands, whatever it
+   * says. (A streaming client has seen part of the cut message: the replacement must continue it.)
+   */
+  wholeMessages?: boolean;
 }
 
 export interface PushResult {
@@ -91,7 +97,37 @@ export class FrameTranslator {
     });
   }
 
+  /** Events of the current API message held back (wholeMessages), and the client index it began at. */
+  private held: TurnEvent[] = [];
+  private heldFrom = 0;
+
   push(frame: SDKMessage): PushResult {
+    if (!this.opts.wholeMessages) return this.translate(frame);
+    const f = frame as any;
+    const main = frame.type === 'stream_event' && f.parent_tool_use_id == null;
+    const type = main ? f.event?.type : undefined;
+    if (main && type === 'message_stop' && f.abandoned_blocks) {
+      // Cut: nothing of this message reached the client, so it is forgotten; the CLI gets it again.
+      this.held = [];
+      this.nextIndex = this.heldFrom;
+      this.slots = new Map();
+      this.pendingStop = undefined;
+      this.carry = undefined;
+      this.recovering = true;
+      return { events: [], finished: this.finished };
+    }
+    if (type === 'message_start') this.heldFrom = this.nextIndex;
+    const r = this.translate(frame);
+    if (main && type !== 'message_stop' && !r.finished) {
+      this.held.push(...r.events);
+      return { events: [], finished: r.finished };
+    }
+    const events = [...this.held, ...r.events];
+    this.held = [];
+    return { events, finished: r.finished };
+  }
+
+  private translate(frame: SDKMessage): PushResult {
     const events: TurnEvent[] = [];
     const f = frame as any;
     const mainStream = frame.type === 'stream_event' && f.parent_tool_use_id == null;

@@ -59,6 +59,8 @@ export interface TurnContext {
   owner?: string;
   /** A client's conversation hint (Codex's prompt_cache_key, a conversation header): a hint only. */
   hint?: string;
+  /** False when the client gets the answer whole: a stream cut upstream is then recovered whatever the re-fetched answer says. */
+  streaming?: boolean;
 }
 
 export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'refusal' | 'pause_turn';

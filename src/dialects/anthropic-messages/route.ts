@@ -23,7 +23,7 @@ export function registerAnthropicMessages(app: Hono, deps: RouteDeps): void {
     try {
       const body = validate(messagesRequestSchema, await readJson(c, config.bodyLimitBytes, config.maxJsonDepth));
       const req = await resolveRemoteMedia(toTurnRequest(body), config);
-      const turn = await engine.start(req, ac.signal, { owner: ownerOf(c) });
+      const turn = await engine.start(req, ac.signal, { owner: ownerOf(c), streaming: !!body.stream });
       if (!body.stream) return c.json(await collectMessage(turn));
 
       const encoder = new MessageStreamEncoder(turn);

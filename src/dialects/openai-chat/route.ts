@@ -16,7 +16,7 @@ export function registerChatCompletions(app: Hono, deps: RouteDeps): void {
     const ac = clientAbort(c);
     try {
       const body = validate(chatRequestSchema, await readJson(c, config.bodyLimitBytes, config.maxJsonDepth));
-      const turn = await engine.start(await resolveRemoteMedia(toTurnRequest(body), config), ac.signal, { owner: ownerOf(c) });
+      const turn = await engine.start(await resolveRemoteMedia(toTurnRequest(body), config), ac.signal, { owner: ownerOf(c), streaming: !!body.stream });
       if (!body.stream) return c.json(await collectCompletion(turn, turn.events));
 
       const encoder = new ChunkEncoder(turn, body.stream_options?.include_usage === true);

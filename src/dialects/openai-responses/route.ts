@@ -25,7 +25,7 @@ export function registerResponses(app: Hono, deps: RouteDeps): void {
       const owner = ownerOf(c);
       const { history, input } = await prepareInput(store, owner, body);
       const req = await resolveRemoteMedia(toTurnRequest({ ...body, input }, history), config);
-      const turn = await engine.start(req, ac.signal, { owner });
+      const turn = await engine.start(req, ac.signal, { owner, streaming: !!body.stream });
 
       /** Keeps a finished (completed or incomplete) response; a failed one never gets here. */
       const keep = async (final: Record<string, unknown> | undefined) => {
