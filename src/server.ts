@@ -11,7 +11,7 @@ import { allowlistedEnv } from './engine/child-env.js';
 import { bundledClaudePath, claudeVersion } from './engine/claude-binary.js';
 import { openStore } from './conversations/stores/open-store.js';
 import { Engine } from './engine/engine.js';
-import { createApp } from './http/app.js';
+import { createApp } from './app.js';
 import { OpenStreams } from './http/request-scope.js';
 import { createLogger, type Logger } from './log.js';
 

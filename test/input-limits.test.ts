@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import pino from 'pino';
 import { loadConfig } from '../src/config/config.js';
 import { parseJsonText } from '../src/http/body.js';
-import { createApp } from '../src/http/app.js';
+import { createApp } from '../src/app.js';
 import { checkTools } from '../src/engine/tool-requests.js';
 import { startHarness, TEST_KEY, type Harness } from './support/harness.js';
 import { PDF_BASE64, PNG_BASE64 } from './support/media.js';

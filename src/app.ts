@@ -1,19 +1,20 @@
-// The HTTP surface: /health without auth, everything else behind the gateway key.
+// The HTTP surface, wired above the dialects: /health without auth, everything else behind the
+// gateway key (with failed keys throttled), every response with a request id.
 import { Hono, type Context } from 'hono';
-import { registerAuthRoutes, type AuthRouteDeps } from '../auth/routes.js';
-import { keyMatches, presentedKey } from '../config/api-key.js';
-import { registerChatCompletions } from '../dialects/openai-chat/route.js';
-import { registerAnthropicMessages } from '../dialects/anthropic-messages/route.js';
-import { anthropicModel, anthropicModelList } from '../dialects/anthropic-messages/models.js';
-import { errorShapeFor, speaksAnthropic } from '../dialects/dialect.js';
-import { registerResponses } from '../dialects/openai-responses/route.js';
-import { openAIModel, openAIModelList } from '../dialects/openai-chat/models.js';
-import { openAIErrorBody } from '../dialects/shared/openai-error.js';
-import { clip, GatewayError } from '../errors.js';
-import { ownerId, type RouteDeps } from './context.js';
-import { AuthThrottle, clientAddress, parseTrustProxy } from './auth-throttle.js';
-import { OpenStreams, requestScope } from './request-scope.js';
-import { errorResponse, requestIdOf, requestIds } from './respond.js';
+import { registerAuthRoutes, type AuthRouteDeps } from './auth/routes.js';
+import { keyMatches, presentedKey } from './config/api-key.js';
+import { registerChatCompletions } from './dialects/openai-chat/route.js';
+import { registerAnthropicMessages } from './dialects/anthropic-messages/route.js';
+import { anthropicModel, anthropicModelList } from './dialects/anthropic-messages/models.js';
+import { errorShapeFor, speaksAnthropic } from './dialects/dialect.js';
+import { registerResponses } from './dialects/openai-responses/route.js';
+import { openAIModel, openAIModelList } from './dialects/openai-chat/models.js';
+import { openAIErrorBody } from './dialects/shared/openai-error.js';
+import { clip, GatewayError } from './errors.js';
+import { ownerId, type RouteDeps } from './http/context.js';
+import { AuthThrottle, clientAddress, parseTrustProxy } from './http/auth-throttle.js';
+import { OpenStreams, requestScope } from './http/request-scope.js';
+import { errorResponse, requestIdOf, requestIds } from './http/respond.js';
 
 export interface AppDeps extends RouteDeps {
   keys: string[];
