@@ -216,6 +216,9 @@ export class Engine {
     /** The session the CLI runs, and the uuid of the last transcript entry it reported. */
     const turnEnd: { sessionId?: string; lastEntry?: string } = {};
     const startedAt = Date.now();
+    /** Whether the process had finished starting when the turn got it (a warm hit, truly). */
+    const wasReady = proc.state === 'ready';
+    let readyMs: number | undefined;
     let firstTokenMs: number | undefined;
     const onAbort = () => void proc.kill();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -239,6 +242,7 @@ export class Engine {
     try {
       try {
         await proc.ready;
+        readyMs = Date.now() - startedAt;
       } catch {
         throw new GatewayError('cli_failure', 'Claude Code failed to start.', { code: 'cli_start_failed' });
       }
@@ -321,6 +325,8 @@ export class Engine {
           pid: proc.pid,
           path: conversation.path,
           queueMs,
+          wasReady,
+          readyMs,
           ttftMs: firstTokenMs,
           totalMs: Date.now() - startedAt,
           outcome,
