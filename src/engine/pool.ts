@@ -1,8 +1,9 @@
-// Warm processes: the CLI takes ~0.6 s to start, most of a short answer's latency. For the turn
+// Warm processes: the CLI takes 0.5-1 s to start, most of a short answer's latency. For the turn
 // shapes used most recently (same model, system prompt, effort, limits), the pool keeps a started,
-// initialised process waiting, so the next such request skips the start-up. A process serves one
-// turn and is then stopped: a fresh process per turn means no conversation state leaks between
-// clients. Warm processes do not count against the concurrency limit, but their number is bounded.
+// initialised process waiting, so a new conversation skips the start-up. A process taken from here
+// serves one conversation (it stays live for that conversation's next turns, conversations/) and never
+// another, unless process reuse clears it and gives it back. Warm processes do not count against the
+// concurrency limit; they share the idle memory budget with live conversations.
 import type { CliProcess } from './cli-process.js';
 
 export interface PoolOptions {
@@ -46,7 +47,8 @@ export class ProcessPool {
       const i = p.idle.findIndex((x) => x.state === 'ready');
       proc = p.idle.splice(i >= 0 ? i : 0, 1)[0];
     }
-    if (proc) this.hits++;
+    // A hit is a process that had finished starting; one still starting saves only part of the wait.
+    if (proc?.state === 'ready') this.hits++;
     else this.misses++;
     this.remember(key, make);
     return proc ?? make();
