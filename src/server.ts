@@ -11,6 +11,7 @@ import { allowlistedEnv } from './engine/child-env.js';
 import { bundledClaudePath, claudeVersion } from './engine/claude-binary.js';
 import { openStore } from './conversations/stores/open-store.js';
 import { Engine } from './engine/engine.js';
+import { prepareWorkDir } from './engine/workdir.js';
 import { createApp } from './app.js';
 import { OpenStreams } from './http/request-scope.js';
 import { createLogger, type Logger } from './log.js';
@@ -45,6 +46,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     throw new ConfigError(`Refusing to listen on ${config.host} without GATEWAY_API_KEY: a generated key is only allowed on loopback.`);
   }
   ensureDataDir(config.dataDir);
+  // Built-in tools get a working directory per process instead (process-factory.ts).
+  if (!config.builtinTools.length) prepareWorkDir(config.cliWorkDir);
   const keyInfo = onDataDir(config.dataDir, () => resolveApiKeys(config.apiKeys, config.dataDir));
 
   const claudePath = config.claudePath ?? bundledClaudePath();

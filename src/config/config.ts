@@ -97,9 +97,10 @@ const schema = z.object({
   remoteImageTimeoutMs: intish.default(10_000),
   /**
    * The empty working directory all CLI processes share. The CLI names it in the prompt, so it must
-   * be the same on every replica for a conversation to keep its prompt cache wherever it goes.
+   * be the same on every replica for a conversation to keep its prompt cache wherever it goes, and
+   * its path tells the model nothing of the gateway.
    */
-  cliWorkDir: z.string().min(1).default(path.join(os.tmpdir(), `claude-code-gateway-${process.getuid?.() ?? 0}`, 'cwd')),
+  cliWorkDir: z.string().min(1).default(path.join(os.tmpdir(), `workspace-${process.getuid?.() ?? 0}`)),
   /** Redis for conversations and stored responses shared by several replicas (else files in the data dir). */
   redisUrl: z.string().min(1).optional(),
   /** How long conversations (transcripts, points) and stored responses are kept after their last use. */
