@@ -22,9 +22,10 @@ test('after a burst of six conversations the idle processes fit the memory budge
   const answers = await Promise.all(convs.map((messages) => client.chat.completions.create({ model: 'sonnet', messages })));
   answers.forEach((r, i) => assert.equal(r.choices[0].message.content, `first ${i}`));
   const e = h.gw.engine;
-  const stats = e.stats();
-  assert.ok(stats.idle_memory_bytes <= stats.idle_memory_budget_bytes, `idle ${stats.idle_memory_bytes} > budget ${stats.idle_memory_budget_bytes}`);
-  assert.ok(stats.conversations_live < 6, `${stats.conversations_live} conversations kept live`);
+  assert.ok(e.stats().conversations_live < 6, `${e.stats().conversations_live} conversations kept live`);
+  // The budget is enforced as each process goes idle and again by the sweep (every 10 s at most), which
+  // catches idle processes whose memory grew after they were counted.
+  await until(() => e.stats().idle_memory_bytes <= e.stats().idle_memory_budget_bytes, 'the idle processes to fit the budget', 30_000);
   // Stopped processes are gone, not just forgotten.
   await until(() => e.liveProcesses() <= e.stats().conversations_live + e.stats().cli_processes_warm, 'evicted processes to exit');
   // Each conversation goes on with its own history, live or resumed from the store.
