@@ -43,13 +43,12 @@ export class SessionTap implements SessionStore {
   }
 
   async append(key: SessionKey, entries: SessionStoreEntry[]): Promise<void> {
+    let tip: string | undefined;
     if (!key.subpath) {
       for (const e of entries) {
-        // resumeSessionAt takes a message entry (user or assistant), not an attachment.
-        if (typeof e.uuid === 'string' && 'parentUuid' in e && (e.type === 'user' || e.type === 'assistant')) {
-          this.tips.set(key.sessionId, e.uuid);
-          this.seen.add(e.uuid);
-        }
+        // A resume point is a message entry (user or assistant): the branch a resumed CLI is handed
+        // ends at the answer itself, not at the bookkeeping the CLI writes after it.
+        if (typeof e.uuid === 'string' && 'parentUuid' in e && (e.type === 'user' || e.type === 'assistant')) tip = e.uuid;
         const a = (e as { attachment?: { type?: string; identity?: { modelId?: string } } }).attachment;
         const modelId = a?.type === 'model' ? a.identity?.modelId : undefined;
         if (modelId && !this.modelAttachments.has(modelId)) {
@@ -59,6 +58,9 @@ export class SessionTap implements SessionStore {
       }
     }
     await this.store.append(key, entries);
+    // Only once stored: a point recorded at this tip must be loadable by any replica.
+    for (const e of entries) if (typeof e.uuid === 'string') this.seen.add(e.uuid);
+    if (tip) this.tips.set(key.sessionId, tip);
     for (const w of [...this.waiters]) w();
   }
 
