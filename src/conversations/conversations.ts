@@ -11,7 +11,7 @@ import type { CliProcess } from '../engine/cli-process.js';
 import { renderPrompt, toBlocks, type AnthropicBlock } from '../engine/prompt.js';
 import type { ChatMessage } from '../engine/types.js';
 import type { Logger } from '../log.js';
-import { chainHashes, chainRoot, splitTurn } from './history.js';
+import { chainStart, extendChain, splitTurn } from './history.js';
 import { LiveSessions, type LiveOptions } from './live-sessions.js';
 import { branchTo, TapShared } from './session-tap.js';
 import type { ConversationStore } from './stores/store.js';
@@ -35,9 +35,12 @@ export interface ConversationPlan {
   /** The session the live process holds. */
   liveSession?: string;
   resume?: ResumeTarget;
-  /** The chain root, and every message the session holds once the prompt is in. */
+  /** Where this conversation's chain starts (owner and conversation key): also the scope of its thinking. */
   root: string;
-  consumed: ChatMessage[];
+  /** The conversation point before this turn (the chain hash after the history), and the messages of
+   * this turn after it: the point after the turn goes on from there with the answer. */
+  base: string;
+  rest: ChatMessage[];
 }
 
 export interface PlanInput {
@@ -100,11 +103,13 @@ export class Conversations {
 
   private async choose(input: PlanInput): Promise<ConversationPlan> {
     const { history, current } = splitTurn(input.messages);
-    const root = chainRoot(input.owner, input.conversationKey);
-    const consumed = [...history, ...current];
+    const root = chainStart(input.owner, input.conversationKey);
+    // The point this history ends at: the live process or stored session that holds it goes on.
+    const point = extendChain(root, history);
+    const chain = { root, base: point, rest: current };
     const flattened = (why: string): ConversationPlan => {
       this.deps.log.info({ why }, 'conversation flattened into one message');
-      return { path: 'flattened', prompt: renderPrompt(input.messages), root, consumed };
+      return { path: 'flattened', prompt: renderPrompt(input.messages), ...chain };
     };
     const blocks = current.flatMap((m) => toBlocks(m.content));
     const prompt = blocks.length ? blocks : [{ type: 'text', text: '(empty message)' }];
@@ -112,30 +117,34 @@ export class Conversations {
     // takes only text and media as a new turn, so the results go into an imported transcript as
     // the real tool_result turn, and the turn is started with a short note to go on from them.
     if (current.some((m) => m.content.some((p) => p.type === 'tool_result'))) {
-      const plan = await this.importHistory(input, consumed, [{ type: 'text', text: RESULTS_PROMPT }], root, consumed);
+      const plan = await this.importHistory(input, [...history, ...current], [{ type: 'text', text: RESULTS_PROMPT }], chain);
       return plan ?? flattened('the tool results could not be imported');
     }
-    if (!history.length) return { path: 'new', prompt, root, consumed };
+    if (!history.length) return { path: 'new', prompt, ...chain };
     if (history[0].role !== 'user') return flattened('the history starts with an assistant message');
 
-    const point = chainHashes(root, history).at(-1)!;
     const live = this.live.take(point);
-    if (live && this.liveShape.get(live.proc) === input.shapeKey) return { path: 'live', prompt, live: live.proc, liveSession: live.sessionId, root, consumed };
+    if (live && this.liveShape.get(live.proc) === input.shapeKey) return { path: 'live', prompt, live: live.proc, liveSession: live.sessionId, ...chain };
     if (live) this.live.put(live); // another shape (effort, limits): it stays for its own
 
     const stored = await this.deps.store.getRecord<PointRecord>(POINT_NS, point).catch(() => undefined);
     if (stored) {
       const entries = await this.deps.store.load({ projectKey: '', sessionId: stored.sessionId }).catch(() => null);
       const branch = entries ? branchTo(entries, stored.leaf) : undefined;
-      if (branch) return { path: 'resumed', prompt, resume: { sessionId: stored.sessionId, at: stored.leaf, entries: branch }, root, consumed };
+      if (branch) return { path: 'resumed', prompt, resume: { sessionId: stored.sessionId, at: stored.leaf, entries: branch }, ...chain };
       this.deps.log.warn({ session: stored.sessionId }, 'stored session missing or damaged: importing the client history instead');
     }
 
-    return (await this.importHistory(input, history, prompt, root, consumed)) ?? flattened('the history cannot be written as a transcript');
+    return (await this.importHistory(input, history, prompt, chain)) ?? flattened('the history cannot be written as a transcript');
   }
 
   /** Write `history` as a new session's transcript; undefined when it cannot be real turns. */
-  private async importHistory(input: PlanInput, history: ChatMessage[], prompt: AnthropicBlock[], root: string, consumed: ChatMessage[]): Promise<ConversationPlan | undefined> {
+  private async importHistory(
+    input: PlanInput,
+    history: ChatMessage[],
+    prompt: AnthropicBlock[],
+    chain: Pick<ConversationPlan, 'root' | 'base' | 'rest'>,
+  ): Promise<ConversationPlan | undefined> {
     try {
       const sessionId = crypto.randomUUID();
       const t = writeTranscript(history, {
@@ -145,10 +154,10 @@ export class Conversations {
         model: input.model,
         modelAttachment: await this.modelAttachment(input.model),
         clientTools: input.clientTools,
-        ownSignatures: await this.ownSignatures(root, history),
+        ownSignatures: await this.ownSignatures(chain.root, history),
       });
       await this.deps.store.append({ projectKey: '', sessionId }, t.entries);
-      return { path: 'imported', prompt, resume: { sessionId, at: t.leaf, entries: t.entries }, root, consumed };
+      return { path: 'imported', prompt, resume: { sessionId, at: t.leaf, entries: t.entries }, ...chain };
     } catch (e) {
       if (!(e instanceof NotExpressible)) this.deps.log.warn({ err: (e as Error).message }, 'could not store an imported transcript');
       return undefined;
@@ -199,14 +208,14 @@ export class Conversations {
   continuing(input: PlanInput): ConversationPlan {
     const { history, current } = splitTurn(input.messages);
     this.paths.live++;
-    return { path: 'live', prompt: [], root: chainRoot(input.owner, input.conversationKey), consumed: [...history, ...current] };
+    const root = chainStart(input.owner, input.conversationKey);
+    return { path: 'live', prompt: [], root, base: extendChain(root, history), rest: current };
   }
 
   /** A live process taken for a turn that never ran (the client left while queued): kept again. */
   giveBack(plan: ConversationPlan, shapeKey: string): void {
     if (!plan.live) return;
-    const point = chainHashes(plan.root, splitTurn(plan.consumed).history).at(-1);
-    if (point) this.live.put({ proc: plan.live, sessionId: plan.liveSession ?? '', point, idleSince: Date.now() });
+    this.live.put({ proc: plan.live, sessionId: plan.liveSession ?? '', point: plan.base, idleSince: Date.now() });
     this.liveShape.set(plan.live, shapeKey);
   }
 
@@ -223,7 +232,7 @@ export class Conversations {
       if (keep) void proc.kill();
       return;
     }
-    const point = chainHashes(plan.root, [...plan.consumed, answer]).at(-1)!;
+    const point = extendChain(plan.base, [...plan.rest, answer]);
     if (keep) {
       proc.idle();
       this.liveShape.set(proc, shapeKey);

@@ -53,19 +53,15 @@ export function canonicalMessage(m: ChatMessage): string {
   return stableJson([m.role, text, parts]);
 }
 
-/** The chain hashes after each message: hashes[i] covers messages 0..i. */
-export function chainHashes(root: string, messages: ChatMessage[]): string[] {
-  const out: string[] = [];
-  let h = sha(`root\0${root}`);
-  for (const m of messages) {
-    h = sha(`${h}\0${canonicalMessage(m)}`);
-    out.push(h);
-  }
-  return out;
+/** The chain hash after `messages`, going on from `from` (a chain's start, or an earlier point). */
+export function extendChain(from: string, messages: ChatMessage[]): string {
+  let h = from;
+  for (const m of messages) h = sha(`${h}\0${canonicalMessage(m)}`);
+  return h;
 }
 
-/** The root every chain of one owner and turn shape starts from. */
-export const chainRoot = (owner: string, shapeKey: string): string => sha(`${owner}\0${shapeKey}`);
+/** Where the chains of one owner and conversation key (model, system prompt, tools) start. */
+export const chainStart = (owner: string, conversationKey: string): string => sha(`root\0${sha(`${owner}\0${conversationKey}`)}`);
 
 /**
  * Split a conversation: `history` is everything up to and including the last assistant message,
