@@ -9,7 +9,6 @@ import { anthropicModel, anthropicModelList } from './dialects/anthropic-message
 import { errorShapeFor, speaksAnthropic } from './dialects/dialect.js';
 import { registerResponses } from './dialects/openai-responses/route.js';
 import { openAIModel, openAIModelList } from './dialects/openai-chat/models.js';
-import { openAIErrorBody } from './dialects/shared/openai-error.js';
 import { clip, GatewayError } from './errors.js';
 import { ownerId, type RouteDeps } from './http/context.js';
 import { AuthThrottle, clientAddress, parseTrustProxy } from './http/auth-throttle.js';

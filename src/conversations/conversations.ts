@@ -21,9 +21,7 @@ export type ConversationPath = 'new' | 'live' | 'resumed' | 'imported' | 'flatte
 
 export interface ResumeTarget {
   sessionId: string;
-  /** The message entry the session goes on from: the last of `entries`. */
-  at: string;
-  /** The branch of the transcript that ends at `at`, handed to the SDK's load. */
+  /** The branch of the transcript that ends at the point the turn extends, handed to the SDK's load. */
   entries: import('./stores/store.js').SessionStoreEntry[];
 }
 
@@ -131,7 +129,7 @@ export class Conversations {
     if (stored) {
       const entries = await this.deps.store.load({ projectKey: '', sessionId: stored.sessionId }).catch(() => null);
       const branch = entries ? branchTo(entries, stored.leaf) : undefined;
-      if (branch) return { path: 'resumed', prompt, resume: { sessionId: stored.sessionId, at: stored.leaf, entries: branch }, ...chain };
+      if (branch) return { path: 'resumed', prompt, resume: { sessionId: stored.sessionId, entries: branch }, ...chain };
       this.deps.log.warn({ session: stored.sessionId }, 'stored session missing or damaged: importing the client history instead');
     }
 
@@ -157,7 +155,7 @@ export class Conversations {
         ownSignatures: await this.ownSignatures(chain.root, history),
       });
       await this.deps.store.append({ projectKey: '', sessionId }, t.entries);
-      return { path: 'imported', prompt, resume: { sessionId, at: t.leaf, entries: t.entries }, ...chain };
+      return { path: 'imported', prompt, resume: { sessionId, entries: t.entries }, ...chain };
     } catch (e) {
       if (!(e instanceof NotExpressible)) this.deps.log.warn({ err: (e as Error).message }, 'could not store an imported transcript');
       return undefined;

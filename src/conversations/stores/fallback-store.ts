@@ -91,20 +91,6 @@ export class FallbackStore implements ConversationStore {
     );
   }
 
-  /** During an outage the fallback's claims guard this process only: the best left to do. */
-  claim(ns: string, key: string, ttlMs: number): Promise<boolean> {
-    return this.either('claim', () => this.primary.claim(ns, key, ttlMs), () => this.fallback.claim(ns, key, ttlMs));
-  }
-
-  /** Both: the claim may have been taken from the fallback during an outage that has since ended. */
-  release(ns: string, key: string): Promise<void> {
-    return this.both(
-      'release',
-      () => this.primary.release(ns, key),
-      () => this.fallback.release(ns, key),
-    );
-  }
-
   async close(): Promise<void> {
     const [p, f] = await Promise.allSettled([this.primary.close(), this.fallback.close()]);
     if (p.status === 'rejected') this.log.warn({ err: String(p.reason) }, 'closing the primary conversation store failed');

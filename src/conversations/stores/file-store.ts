@@ -18,8 +18,6 @@ export class FileStore implements ConversationStore {
   readonly kind = 'file';
   private readonly sessions: string;
   private readonly records: string;
-  /** Claims live in memory: they only guard against two turns of this process at once. */
-  private readonly claims = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
   /** Appends per session run one after another, so a transcript's lines stay in order. */
   private readonly writing = new Map<string, Promise<void>>();
@@ -100,18 +98,6 @@ export class FileStore implements ConversationStore {
     await fsp.rm(this.recordFile(ns, key), { force: true });
   }
 
-  async claim(ns: string, key: string, ttlMs: number): Promise<boolean> {
-    const k = `${ns}\0${key}`;
-    const until = this.claims.get(k);
-    if (until !== undefined && until > Date.now()) return false;
-    this.claims.set(k, Date.now() + ttlMs);
-    return true;
-  }
-
-  async release(ns: string, key: string): Promise<void> {
-    this.claims.delete(`${ns}\0${key}`);
-  }
-
   /** Remove transcripts untouched for longer than the retention, and expired records. */
   async sweep(): Promise<void> {
     const now = Date.now();
@@ -136,7 +122,6 @@ export class FileStore implements ConversationStore {
         }
       }
     }
-    for (const [k, until] of this.claims) if (until <= now) this.claims.delete(k);
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,7 @@
 // The shared store, for several replicas behind one load balancer: a transcript is a Redis list of
-// JSON lines (with a companion set of the uuids already in it), records are plain keys with a TTL,
-// claims are SET NX keys. Built to fail fast when Redis is away (no offline queue, one retry, a
+// JSON lines (with a companion set of the uuids already in it), records are plain keys with a TTL.
+// Built to fail fast when Redis is away (no offline queue, one retry, a
 // command timeout), so a FallbackStore in front of it can serve the call from disk instead of waiting.
-import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { sessionKey, type ConversationStore, type SessionKey, type SessionStoreEntry } from './store.js';
@@ -35,16 +34,8 @@ redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return pushed
 `;
 
-// Release only the claim this store took: if ours expired and another replica claimed since, a
-// plain DEL would hand the session to a third turn while the second still works on it.
-const RELEASE_LUA = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
-
 type Scripted = Redis & {
   ccgAppend(list: string, uuids: string, retentionMs: number, ...pairs: string[]): Promise<number>;
-  ccgRelease(key: string, token: string): Promise<number>;
 };
 
 /** The URL as it may appear in a log line: no password, no user name. */
@@ -71,8 +62,6 @@ export class RedisStore implements ConversationStore {
   private readonly firstAttempt: Promise<void>;
   private attempted = false;
   private lastWarn = 0;
-  /** The token of each claim this store holds, for RELEASE_LUA. */
-  private readonly tokens = new Map<string, string>();
 
   constructor(url: string, opts: RedisStoreOptions) {
     this.prefix = opts.prefix ?? 'ccg:';
@@ -92,7 +81,6 @@ export class RedisStore implements ConversationStore {
       retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5_000),
     });
     redis.defineCommand('ccgAppend', { numberOfKeys: 2, lua: APPEND_LUA });
-    redis.defineCommand('ccgRelease', { numberOfKeys: 1, lua: RELEASE_LUA });
     this.redis = redis as Scripted;
     const where = redactRedisUrl(url);
     redis.on('error', (err: Error) => {
@@ -124,9 +112,6 @@ export class RedisStore implements ConversationStore {
   }
   private rKey(ns: string, key: string): string {
     return `${this.prefix}r:${ns}:${key}`;
-  }
-  private cKey(ns: string, key: string): string {
-    return `${this.prefix}c:${ns}:${key}`;
   }
 
   /** Until the first connection attempt is over, wait for it (at most one command timeout).
@@ -194,23 +179,6 @@ export class RedisStore implements ConversationStore {
 
   async deleteRecord(ns: string, key: string): Promise<void> {
     await (await this.ready()).del(this.rKey(ns, key));
-  }
-
-  async claim(ns: string, key: string, ttlMs: number): Promise<boolean> {
-    const k = this.cKey(ns, key);
-    const token = crypto.randomUUID();
-    const ok = await (await this.ready()).set(k, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
-    if (ok !== 'OK') return false;
-    this.tokens.set(k, token);
-    return true;
-  }
-
-  async release(ns: string, key: string): Promise<void> {
-    const k = this.cKey(ns, key);
-    const token = this.tokens.get(k);
-    if (token === undefined) return;
-    await (await this.ready()).ccgRelease(k, token);
-    this.tokens.delete(k);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 // Where conversations live: the Agent SDK's own SessionStore (the Claude Code transcripts, which the
 // SDK appends to as a session runs and loads to resume one), plus small records beside them: the
-// conversation points that map a history to the session holding it, stored Responses, claims.
+// conversation points that map a history to the session holding it, stored Responses.
 // Two implementations: files under the data dir (the default) and Redis (several replicas).
 import type { SessionKey, SessionStore, SessionStoreEntry } from '@anthropic-ai/claude-agent-sdk';
 
@@ -13,12 +13,6 @@ export interface ConversationStore extends SessionStore {
   /** Write a record; it expires ttlMs after this write (default: the store's retention). */
   putRecord(ns: string, key: string, value: unknown, ttlMs?: number): Promise<void>;
   deleteRecord(ns: string, key: string): Promise<void>;
-  /**
-   * Take a short-lived exclusive claim (set if absent). False when someone else holds it: the
-   * caller then works on a copy (a forked session) instead of the shared one.
-   */
-  claim(ns: string, key: string, ttlMs: number): Promise<boolean>;
-  release(ns: string, key: string): Promise<void>;
   close(): Promise<void>;
 }
 
