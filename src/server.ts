@@ -124,7 +124,13 @@ export function ensureDataDir(dir: string): void {
   onDataDir(dir, () => {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const probe = path.join(dir, `.write-test-${process.pid}`);
-    fs.writeFileSync(probe, '');
+    try {
+      fs.writeFileSync(probe, '');
+    } catch (e) {
+      // The probe stands for the folder: the message names the data dir, not the probe file.
+      (e as NodeJS.ErrnoException).path = dir;
+      throw e;
+    }
     fs.rmSync(probe, { force: true });
   });
 }
