@@ -42,7 +42,7 @@ EXPOSE 4000
 # SIGTERM drains running turns for GATEWAY_DRAIN_TIMEOUT_MS (8 s), within the 10 s that `docker stop`,
 # `podman stop` and podman-compose wait before SIGKILL. Longer drains need a longer stop timeout too.
 STOPSIGNAL SIGTERM
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.GATEWAY_PORT||4000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "dist/cli.js"]
 CMD ["serve"]

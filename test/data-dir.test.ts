@@ -59,3 +59,28 @@ test('ensureDataDir creates a missing folder and refuses one it cannot use', () 
   fs.writeFileSync(file, '');
   assert.throws(() => ensureDataDir(file), (e: any) => e instanceof ConfigError && e.message.includes(`${file} is a file`));
 });
+
+test('a data dir the gateway user cannot write (root-owned, as a mounted host folder) exits 1 naming the folder and the uid', async () => {
+  // As root (CI), permissions stop nobody: run the gateway as an unprivileged uid, as the image does.
+  const asRoot = process.getuid?.() === 0;
+  const user = asRoot ? { uid: 65534, gid: 65534 } : { uid: process.getuid!(), gid: process.getgid!() };
+  const dataDir = fs.mkdtempSync(path.join(tmp, 'root-owned-'));
+  fs.chmodSync(tmp, 0o755);
+  fs.chmodSync(dataDir, asRoot ? 0o755 : 0o555);
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-datadir-home-'));
+  fs.chmodSync(home, 0o777);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+    env: { PATH: process.env.PATH, HOME: home, TMPDIR: home, GATEWAY_PORT: '0', GATEWAY_DATA_DIR: dataDir, GATEWAY_PREWARM_MODELS: '', GATEWAY_CLAUDE_PATH: path.join(tmp, 'no-claude') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(asRoot ? user : {}),
+  });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  fs.rmSync(home, { recursive: true, force: true });
+  assert.equal(code, 1, err);
+  assert.ok(err.startsWith(`claude-code-gateway: cannot write the data dir ${dataDir}: permission denied (EACCES)`), `names the folder itself: ${err}`);
+  assert.ok(err.includes(`runs as uid ${user.uid}, gid ${user.gid}`), 'names the uid');
+  assert.ok(err.includes(`sudo chown -R ${user.uid}:${user.gid} ${dataDir}`), 'says the fix');
+  assert.ok(!/\n\s+at /.test(err), `no stack trace: ${err}`);
+});
