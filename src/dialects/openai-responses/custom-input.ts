@@ -35,6 +35,8 @@ export class CustomInputStream {
         break;
       }
       if (c !== '\\') {
+        // A raw high surrogate waits for its low half, as an escaped one does.
+        if (this.pos === this.json.length - 1 && c >= '\uD800' && c < '\uDC00') break;
         out += c;
         this.pos++;
         continue;
