@@ -55,7 +55,7 @@ describe('custom tools', () => {
     const first = await openai.responses.create({ model: 'sonnet', input: `Note it. [[tool-text:note:remember the milk]] [[after-tool:Noted:]]`, tools: [{ type: 'custom', name: 'note' }] });
     const call = first.output.find((o) => o.type === 'custom_tool_call') as OpenAI.Responses.ResponseCustomToolCall;
     assert.equal(call.input, 'remember the milk');
-    assert.equal(call.status, 'completed');
+    assert.equal((call as OpenAI.Responses.ResponseCustomToolCallItem).status, 'completed');
     const second = await openai.responses.create({
       model: 'sonnet',
       previous_response_id: first.id,
