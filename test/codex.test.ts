@@ -97,5 +97,11 @@ describe('Codex CLI', () => {
 
     const third = await codex(['resume', '--last', 'Show it. [[tool:exec_command:{"cmd":"cat greeting.txt"}]] [[after-tool:Shell said:]]']);
     assert.match(third.last, /^Shell said: .*hello from codex, edited/s, 'the command ran in the work dir and its output reached the model');
+
+    const stats = (await (await fetch(`${h.gw.url}/stats`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).json()) as { conversation_paths: Record<string, number> };
+    t.diagnostic(`conversation paths: ${JSON.stringify(stats.conversation_paths)}`);
+    // Codex sends the whole history each time (store: false): the gateway recognised it every time.
+    assert.equal(stats.conversation_paths.imported, 0);
+    assert.equal(stats.conversation_paths.flattened, 0);
   });
 });
