@@ -78,7 +78,7 @@ describe('Codex CLI', () => {
     const file = path.join(work, 'greeting.txt');
 
     const create = '*** Begin Patch\n*** Add File: greeting.txt\n+hello from codex\n*** End Patch';
-    const first = await codex([`Create greeting.txt. [[tool-text:apply_patch:${create}]] [[after-tool:Patch result:]]`]);
+    const first = await codex([`Create greeting.txt. [[thinking:Plan the new file.]] [[tool-text:apply_patch:${create}]] [[after-tool:Patch result:]]`]);
     assert.equal(fs.readFileSync(file, 'utf8'), 'hello from codex\n', 'apply_patch created the file');
     assert.match(first.last, /^Patch result: .*Success/s, 'the patch output reached the model');
     // Codex offered apply_patch as a tool with one string input, the grammar in its description.
@@ -87,6 +87,10 @@ describe('Codex CLI', () => {
     assert.deepEqual(tool.input_schema.required, ['input']);
     assert.match(tool.description, /Begin Patch/);
 
+    // Codex asked for encrypted_content and keeps the reasoning items to send back: the signed thinking.
+    const rollouts = fs.readdirSync(codexHome, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.jsonl')).map((f) => fs.readFileSync(path.join(codexHome, f), 'utf8'));
+    assert.ok(rollouts.some((r) => /"encrypted_content":"ccg1\./.test(r)), 'the session keeps the reasoning envelope');
+
     const edit = '*** Begin Patch\n*** Update File: greeting.txt\n@@\n-hello from codex\n+hello from codex, edited\n*** End Patch';
     const second = await codex(['resume', '--last', `Now edit it. [[tool-text:apply_patch:${edit}]] [[after-tool:Edit result:]]`]);
     assert.equal(fs.readFileSync(file, 'utf8'), 'hello from codex, edited\n', 'apply_patch edited the file');
@@ -94,6 +98,7 @@ describe('Codex CLI', () => {
     // The resumed session sent the first turn back: the model saw it as its own history.
     const history = JSON.stringify(responsesCalls().at(-1)!.body.messages);
     assert.ok(history.includes('Add File: greeting.txt'), 'the earlier custom tool call is in the history');
+    assert.ok(history.includes('Plan the new file.') && history.includes('sig_fake_'), "the model's signed thinking is in its history");
 
     const third = await codex(['resume', '--last', 'Show it. [[tool:exec_command:{"cmd":"cat greeting.txt"}]] [[after-tool:Shell said:]]']);
     assert.match(third.last, /^Shell said: .*hello from codex, edited/s, 'the command ran in the work dir and its output reached the model');
