@@ -5,16 +5,14 @@
 // trip reads it back. The model's side is scripted: [[tool-text:apply_patch:...]] calls the custom
 // tool with the raw patch, [[tool:exec_command:...]] the shell tool.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { startHarness, TEST_KEY, type Harness } from './support/harness.js';
 
-const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 const CODEX = require.resolve('@openai/codex/bin/codex.js');
 const EXAMPLES = path.resolve(import.meta.dirname, '../examples/codex');
@@ -25,7 +23,8 @@ let h: Harness;
 let tmp: string;
 let codexHome: string;
 let work: string;
-let version: string;
+/** The installed Codex, named in the suite's title: `codex-cli 0.171.0`. */
+const version = execFileSync(process.execPath, [CODEX, '--version'], { encoding: 'utf8' }).trim();
 
 async function codex(args: string[]): Promise<{ stdout: string; stderr: string; last: string }> {
   const last = path.join(tmp, `last-${Date.now()}.txt`);
@@ -56,7 +55,6 @@ before(async () => {
   // The README's files as written; only the gateway's address is this test's.
   fs.writeFileSync(path.join(codexHome, 'config.toml'), CONFIG.replace('http://127.0.0.1:4000/v1', h.baseURL));
   fs.writeFileSync(path.join(codexHome, 'claude-code-gateway-models.json'), CATALOG);
-  version = (await run(process.execPath, [CODEX, '--version'])).stdout.trim();
 });
 after(async () => {
   await h?.close();
@@ -65,7 +63,7 @@ after(async () => {
 
 const responsesCalls = () => h.upstream.requests.filter((r) => r.path === '/v1/messages');
 
-describe('Codex CLI', () => {
+describe(`Codex CLI (${version})`, () => {
   test('the README quotes the example config files verbatim', () => {
     const readme = fs.readFileSync(path.resolve(import.meta.dirname, '../README.md'), 'utf8');
     assert.ok(readme.includes(CONFIG.trim()), 'README has examples/codex/config.toml');

@@ -161,3 +161,16 @@ test('the encoder turns calls of custom and namespaced tools into their items, a
   const plain = await collectResponse(turnOf(events), req({ tools }));
   assert.equal((plain.output as Record<string, unknown>[])[0].encrypted_content, undefined);
 });
+
+test('a previous_response_id chain replays custom tool calls (with namespace) and signed reasoning, not bare summaries', async () => {
+  const { chainHistory } = await import('./state.js');
+  const sealed = sealThinking({ thinking: 't', signature: 's' });
+  const output = [
+    { id: 'rs_a', type: 'reasoning', summary: [{ type: 'summary_text', text: 'bare' }] },
+    { id: 'rs_b', type: 'reasoning', summary: [{ type: 'summary_text', text: 't' }], encrypted_content: sealed },
+    { id: 'ctc_c', type: 'custom_tool_call', status: 'completed', call_id: 'call_1', name: 'sql', namespace: 'crm', input: 'SELECT 1' },
+  ];
+  const items = chainHistory([{ response: { id: 'resp_1', output }, input: [], previous_response_id: null, owner: 'o', instructions: null }]);
+  assert.deepEqual(items.map((i) => i.id), ['rs_b', 'ctc_c']);
+  assert.deepEqual(items[1], { type: 'custom_tool_call', id: 'ctc_c', call_id: 'call_1', name: 'sql', namespace: 'crm', input: 'SELECT 1' });
+});
