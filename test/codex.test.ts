@@ -31,7 +31,9 @@ async function codex(args: string[]): Promise<{ stdout: string; stderr: string; 
   const env = { PATH: process.env.PATH, HOME: tmp, CODEX_HOME: codexHome, GATEWAY_API_KEY: TEST_KEY, RUST_LOG: 'error', NO_COLOR: '1' };
   // As root in CI: no sandbox to set up and no one to approve; every command is the script's.
   // The work dir is the process's cwd (`exec resume` takes no -C).
-  const flags = ['--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', '-o', last];
+  // Codex's own calls home (analytics, plugin lists, update check) are off: the test talks to loopback only.
+  const offline = ['-c', 'analytics.enabled=false', '-c', 'check_for_update_on_startup=false', '--disable', 'plugins', '--disable', 'remote_plugin'];
+  const flags = ['--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', ...offline, '-o', last];
   const [sub, ...rest] = args;
   const argv = sub === 'resume' ? ['exec', 'resume', ...flags, ...rest] : ['exec', ...flags, ...args];
   // stdin closed: with a pipe open, codex exec waits to read more of the prompt from it.
