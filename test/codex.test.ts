@@ -26,7 +26,11 @@ let work: string;
 /** The installed Codex, named in the suite's title: `codex-cli 0.171.0`. */
 const version = execFileSync(process.execPath, [CODEX, '--version'], { encoding: 'utf8' }).trim();
 
+/** Wall time of each codex run, for the report (no threshold). */
+const timings: string[] = [];
+
 async function codex(args: string[]): Promise<{ stdout: string; stderr: string; last: string }> {
+  const started = Date.now();
   const last = path.join(tmp, `last-${Date.now()}.txt`);
   const env = { PATH: process.env.PATH, HOME: tmp, CODEX_HOME: codexHome, GATEWAY_API_KEY: TEST_KEY, RUST_LOG: 'error', NO_COLOR: '1' };
   // As root in CI: no sandbox to set up and no one to approve; every command is the script's.
@@ -44,6 +48,7 @@ async function codex(args: string[]): Promise<{ stdout: string; stderr: string; 
   child.stderr.on('data', (d) => (stderr += d));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   assert.equal(code, 0, `codex ${argv.slice(0, 2).join(' ')} exited ${code}:\n${stderr.split('\n').filter((l) => !/<unknown>/.test(l)).slice(-40).join('\n')}`);
+  timings.push(`${sub === 'resume' ? 'exec resume' : 'exec'} ${Date.now() - started} ms`);
   return { stdout, stderr, last: fs.existsSync(last) ? fs.readFileSync(last, 'utf8') : '' };
 }
 
@@ -104,7 +109,7 @@ describe(`Codex CLI (${version})`, () => {
     assert.match(third.last, /^Shell said: .*hello from codex, edited/s, 'the command ran in the work dir and its output reached the model');
 
     const stats = (await (await fetch(`${h.gw.url}/stats`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).json()) as { conversation_paths: Record<string, number> };
-    t.diagnostic(`conversation paths: ${JSON.stringify(stats.conversation_paths)}`);
+    t.diagnostic(`conversation paths: ${JSON.stringify(stats.conversation_paths)}; runs: ${timings.join(', ')}`);
     // Codex sends the whole history each time (store: false): the gateway recognised it every time.
     assert.equal(stats.conversation_paths.imported, 0);
     assert.equal(stats.conversation_paths.flattened, 0);
