@@ -19,6 +19,9 @@
 //   [[hang]]              never answer
 //   [[thinking:TEXT]]     emit a thinking block (with signature) before the answer
 //   [[tool:NAME:JSON]]    call tool NAME with input JSON (repeatable: parallel calls)
+//   [[tool-text:NAME:TEXT]]  call tool NAME with free text: TEXT (newlines and all, up to `]]`) as the
+//                         value of the tool's one string property (a custom tool's `input`); after
+//                         the [[tool]] calls, and like them in every rule below
 //   [[after-tool:TEXT]]   when the request carries tool results, answer TEXT plus the results' text
 //   [[stream-error]]      after the content blocks, an `event: error` (overloaded_error) ends the stream
 //   [[tool-rounds:N]]     call the [[tool]] markers again after each round of results, N rounds in all
@@ -218,6 +221,7 @@ export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {
     const lastIsToolResult = isResults(lastMsg);
     const afterTool = marker(text, 'after-tool');
     const tools = allMarkers(text, 'tool');
+    const textTools = allMarkers(text, 'tool-text');
     // After a live tool round the last user message is the results: the script is in the prompt before them.
     // The CLI hands the model a blocking Stop hook's reason as the last message of the next request.
     const pushed = /Stop hook feedback:|Stop:Callback hook blocking error/.test(textOf(messages[messages.length - 1]?.content));
@@ -227,15 +231,22 @@ export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {
     const rounds = messages.filter((m) => m.role === 'user' && Array.isArray(m.content) && m.content.some((b: any) => b.type === 'tool_result')).length + (record?.rounds ?? 0);
     const moreRounds = rounds < Number(marker(script, 'tool-rounds') ?? 1);
     const roundTools = allMarkers(script, 'tool');
-    const callTools = (specs: string[]) => {
-      for (const [i, spec] of specs.entries()) {
+    const roundTextTools = allMarkers(script, 'tool-text');
+    const callTools = (specs: string[], texts: string[] = []) => {
+      // The CLI exposes client tools under an mcp__ prefix; call the one whose name ends with NAME.
+      const declared: any[] = Array.isArray(body.tools) ? body.tools : [];
+      const find = (name: string) => declared.find((t) => t.name === name || String(t.name).endsWith(`__${name}`));
+      const call = (name: string, input: unknown) => blocks.push({ type: 'tool_use', id: `toolu_fake_${seq}_${blocks.length}`, name: find(name)?.name ?? name, input });
+      for (const spec of specs) {
+        const colon = spec.indexOf(':');
+        call(colon < 0 ? spec : spec.slice(0, colon), colon < 0 ? {} : JSON.parse(spec.slice(colon + 1)));
+      }
+      for (const spec of texts) {
         const colon = spec.indexOf(':');
         const name = colon < 0 ? spec : spec.slice(0, colon);
-        const input = colon < 0 ? {} : JSON.parse(spec.slice(colon + 1));
-        // The CLI exposes client tools under an mcp__ prefix; call the one whose name ends with NAME.
-        const declared: any[] = Array.isArray(body.tools) ? body.tools : [];
-        const match = declared.find((t) => t.name === name || String(t.name).endsWith(`__${name}`));
-        blocks.push({ type: 'tool_use', id: `toolu_fake_${seq}_${i}`, name: match?.name ?? name, input });
+        const schema = find(name)?.input_schema ?? {};
+        const prop = schema.required?.[0] ?? Object.keys(schema.properties ?? {})[0] ?? 'input';
+        call(name, { [prop]: colon < 0 ? '' : spec.slice(colon + 1) });
       }
     };
     let stopReason = 'end_turn';
@@ -245,17 +256,17 @@ export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {
       callTools(pushedTools);
       stopReason = 'tool_use';
       answerText = '';
-    } else if ((lastIsToolResult || record?.lastResults) && moreRounds && roundTools.length) {
-      callTools(roundTools);
+    } else if ((lastIsToolResult || record?.lastResults) && moreRounds && (roundTools.length || roundTextTools.length)) {
+      callTools(roundTools, roundTextTools);
       stopReason = 'tool_use';
       answerText = '';
     } else if (record?.lastResults && !lastIsToolResult) {
       answerText = `${afterTool ?? 'Tool said:'} ${record.lastResults.join(' | ')}`;
-    } else if (lastIsToolResult || (hasToolResults && afterTool !== undefined && tools.length === 0)) {
+    } else if (lastIsToolResult || (hasToolResults && afterTool !== undefined && tools.length + textTools.length === 0)) {
       const results = (lastMsg.content as any[]).filter((b) => b.type === 'tool_result').map((b) => textOf(b.content));
       answerText = `${afterTool ?? marker(script, 'after-tool') ?? 'Tool said:'} ${results.join(' | ')}`;
-    } else if (tools.length) {
-      callTools(tools);
+    } else if (tools.length || textTools.length) {
+      callTools(tools, textTools);
       stopReason = 'tool_use';
       answerText = '';
     } else if (marker(text, 'dump') !== undefined) {

@@ -5,7 +5,10 @@ import { EFFORTS } from '../openai-chat/adapter.js';
 import { historyArguments } from '../shared/collect.js';
 import { base64Image, checkBase64Media, decodeBase64Text, imageSource, parseDataUrl } from '../shared/media.js';
 import { checkOutputSchema } from '../shared/output-schema.js';
+import { IGNORED_ITEM_TYPES } from './items.js';
+import { openThinking } from './reasoning.js';
 import type { ContentPartIn, InputItem, ResponsesRequest } from './schema.js';
+import { customInput, modelToolName, toolCatalog } from './tools.js';
 
 function unsupported(message: string, param: string): never {
   throw new GatewayError('invalid_request', message, { param });
@@ -46,9 +49,10 @@ function contentParts(content: string | ContentPartIn[], param: string): Part[] 
 
 function toolChoice(c: NonNullable<ResponsesRequest['tool_choice']>): ToolChoice | undefined {
   if (typeof c === 'string') return { type: c };
-  if (c.type === 'function' && c.name) return { type: 'tool', name: c.name };
-  // A hosted tool, a custom tool or an allowed_tools subset: never silently dropped.
-  return unsupported(`'tool_choice' of type '${clip(c.type)}' is not supported: use 'auto', 'none', 'required' or {"type":"function","name":...}.`, 'tool_choice');
+  const namespace = typeof c.namespace === 'string' ? c.namespace : undefined;
+  if ((c.type === 'function' || c.type === 'custom') && c.name) return { type: 'tool', name: modelToolName(c.name, namespace) };
+  // A hosted tool or an allowed_tools subset: never silently dropped.
+  return unsupported(`'tool_choice' of type '${clip(c.type)}' is not supported: use 'auto', 'none', 'required', {"type":"function","name":...} or {"type":"custom","name":...}.`, 'tool_choice');
 }
 
 /**
@@ -77,24 +81,35 @@ export function toTurnRequest(req: ResponsesRequest, history: InputItem[] = []):
     switch (item.type) {
       case 'function_call': {
         const f = item as Extract<InputItem, { type: 'function_call' }>;
-        push('assistant', [{ type: 'tool_call', id: f.call_id, name: f.name, input: historyArguments(f.arguments) }]);
+        push('assistant', [{ type: 'tool_call', id: f.call_id, name: modelToolName(f.name, f.namespace), input: historyArguments(f.arguments) }]);
         return;
       }
-      case 'function_call_output': {
-        const f = item as Extract<InputItem, { type: 'function_call_output' }>;
+      case 'custom_tool_call': {
+        const f = item as Extract<InputItem, { type: 'custom_tool_call' }>;
+        push('assistant', [{ type: 'tool_call', id: f.call_id, name: modelToolName(f.name, f.namespace), input: customInput(f.input) }]);
+        return;
+      }
+      case 'function_call_output':
+      case 'custom_tool_call_output': {
+        const f = item as Extract<InputItem, { type: 'function_call_output' | 'custom_tool_call_output' }>;
         push('user', [{ type: 'tool_result', callId: f.call_id, content: contentParts(f.output, `${param}.output`) }]);
         return;
       }
       case 'reasoning': {
         const r = item as Extract<InputItem, { type: 'reasoning' }>;
-        push('assistant', [{ type: 'thinking', text: (r.summary ?? []).map((s) => s.text).join('\n') }]);
+        // The gateway's own envelope gives back the signed thinking; anything else, its summary.
+        const signed = r.encrypted_content ? openThinking(r.encrypted_content, param) : undefined;
+        if (signed) push('assistant', [{ type: 'thinking', text: signed.thinking, signature: signed.signature }]);
+        else push('assistant', [{ type: 'thinking', text: (r.summary ?? []).map((s) => s.text).join('\n') }]);
         return;
       }
       case 'item_reference':
         // The route resolves references to stored items before the adapter runs; one left here is unknown.
         return unsupported(`Item with id '${clip((item as { id: string }).id)}' not found ('${param}' is an item_reference).`, param);
       default:
-        return; // output items of hosted tools: nothing Claude Code can replay
+        // Calls and outputs of hosted tools: nothing Claude Code can replay (listed in the README).
+        if (IGNORED_ITEM_TYPES.has(item.type as string)) return;
+        return unsupported(`Unsupported input item type '${clip(item.type)}' at '${param}'.`, `${param}.type`);
     }
   });
   if (!messages.length) unsupported("'input' must contain at least one message.", 'input');
@@ -107,14 +122,8 @@ export function toTurnRequest(req: ResponsesRequest, history: InputItem[] = []):
   if (format?.type === 'json_object') turn.outputSchema = { type: 'object' };
   if (format?.type === 'json_schema') turn.outputSchema = checkOutputSchema(format.schema, 'text.format.schema');
 
-  const tools = (req.tools ?? []).filter((t): t is typeof t & { type: 'function'; name: string } => t.type === 'function');
-  if (tools.length) {
-    turn.tools = tools.map((t) => ({
-      name: t.name,
-      description: (t.description as string | null | undefined) ?? undefined,
-      inputSchema: (t.parameters as Record<string, unknown> | null | undefined) ?? { type: 'object', properties: {} },
-    }));
-  }
+  const { definitions } = toolCatalog(req.tools);
+  if (definitions.length) turn.tools = definitions;
   if (req.tool_choice) {
     const choice = toolChoice(req.tool_choice);
     if (choice) turn.toolChoice = choice;

@@ -1,19 +1,28 @@
 // TurnEvents -> Responses. One encoder serves both forms: streaming sends every event it returns;
 // non-streaming runs the same encoder and answers with the final response object. Text blocks become
 // `message` items, thinking blocks `reasoning` items with summary text (what OpenAI clients show as
-// reasoning), client tool calls `function_call` items. Only event types openai-node knows are sent.
+// reasoning; with `include: ["reasoning.encrypted_content"]` also the signed thinking, see
+// reasoning.ts), client tool calls `function_call` items (with their namespace, for a namespace's
+// tools) and `custom_tool_call` items with raw text for custom tools. Only event types openai-node
+// knows are sent.
 import type { Turn, TurnEvent, Usage } from '../../engine/types.js';
 import type { GatewayError } from '../../errors.js';
+import { CustomInputStream } from './custom-input.js';
+import { INCLUDE_ENCRYPTED, sealThinking } from './reasoning.js';
 import type { ResponsesRequest } from './schema.js';
+import { toolCatalog, type ToolOrigin } from './tools.js';
 
 type Item = Record<string, unknown> & { id: string; type: string };
 type Event = Record<string, unknown> & { type: string; sequence_number: number };
 
 interface OpenBlock {
-  kind: 'text' | 'thinking' | 'tool_use';
+  kind: 'text' | 'thinking' | 'tool_use' | 'custom';
   outputIndex: number;
   item: Item;
   buffer: string;
+  signature?: string;
+  /** A custom tool call's raw text, decoded as its JSON arrives. */
+  custom?: CustomInputStream;
 }
 
 export function responsesUsage(u: Usage) {
@@ -33,6 +42,10 @@ export class ResponsesEncoder {
   private readonly output: Item[] = [];
   private readonly open = new Map<number, OpenBlock>();
   private readonly id: string;
+  /** The client's tools by the name the model calls them (namespaced and custom ones map back). */
+  private readonly origins: Map<string, ToolOrigin>;
+  /** Whether reasoning items carry the signed thinking. */
+  private readonly encrypted: boolean;
   /** The final response object, once the turn is over. */
   final: Record<string, unknown> | undefined;
 
@@ -41,6 +54,8 @@ export class ResponsesEncoder {
     private readonly req: ResponsesRequest,
   ) {
     this.id = `resp_${turn.id}`;
+    this.origins = toolCatalog(req.tools).origins;
+    this.encrypted = !!req.include?.includes(INCLUDE_ENCRYPTED);
   }
 
   private snapshot(status: string, extra: Record<string, unknown> = {}) {
@@ -102,12 +117,19 @@ export class ResponsesEncoder {
         if (b.kind !== 'thinking' || !e.text) return [];
         b.buffer += e.text;
         return [this.ev('response.reasoning_summary_text.delta', { item_id, output_index, summary_index: 0, delta: e.text })];
-      case 'tool_input_delta':
+      case 'tool_input_delta': {
+        if (b.kind === 'custom') {
+          const delta = b.custom!.push(e.json);
+          return delta ? [this.ev('response.custom_tool_call_input.delta', { item_id, output_index, delta })] : [];
+        }
         if (b.kind !== 'tool_use') return [];
         b.buffer += e.json;
         return [this.ev('response.function_call_arguments.delta', { item_id, output_index, delta: e.json })];
+      }
       case 'signature_delta':
-        return []; // Anthropic's signature means nothing to an OpenAI client
+        // Kept for encrypted_content; Anthropic's signature as such means nothing to an OpenAI client.
+        if (b.kind === 'thinking') b.signature = (b.signature ?? '') + e.signature;
+        return [];
     }
   }
 
@@ -115,12 +137,20 @@ export class ResponsesEncoder {
     const output_index = this.output.length;
     const n = `${this.turn.id}_${output_index}`;
     let item: Item;
+    let kind: OpenBlock['kind'] = block.type;
     const events: Event[] = [];
     if (block.type === 'text') item = { id: `msg_${n}`, type: 'message', status: 'in_progress', role: 'assistant', content: [] };
     else if (block.type === 'thinking') item = { id: `rs_${n}`, type: 'reasoning', summary: [] };
-    else item = { id: `fc_${n}`, type: 'function_call', status: 'in_progress', call_id: block.id, name: block.name, arguments: '' };
+    else {
+      const origin = this.origins.get(block.name) ?? { kind: 'function', name: block.name };
+      const namespace = origin.namespace ? { namespace: origin.namespace } : {};
+      if (origin.kind === 'custom') {
+        kind = 'custom';
+        item = { id: `ctc_${n}`, type: 'custom_tool_call', status: 'in_progress', call_id: block.id, name: origin.name, ...namespace, input: '' };
+      } else item = { id: `fc_${n}`, type: 'function_call', status: 'in_progress', call_id: block.id, name: origin.name, ...namespace, arguments: '' };
+    }
     this.output.push(item);
-    this.open.set(index, { kind: block.type, outputIndex: output_index, item, buffer: '' });
+    this.open.set(index, { kind, outputIndex: output_index, item, buffer: '', custom: kind === 'custom' ? new CustomInputStream() : undefined });
     events.push(this.ev('response.output_item.added', { output_index, item: structuredClone(item) }));
     if (block.type === 'text') {
       events.push(this.ev('response.content_part.added', { item_id: item.id, output_index, content_index: 0, part: { type: 'output_text', text: '', annotations: [], logprobs: [] } }));
@@ -146,6 +176,13 @@ export class ResponsesEncoder {
       events.push(this.ev('response.reasoning_summary_text.done', { item_id, output_index, summary_index: 0, text: b.buffer }));
       events.push(this.ev('response.reasoning_summary_part.done', { item_id, output_index, summary_index: 0, part }));
       Object.assign(b.item, { summary: [part] });
+      // Unsigned thinking could never go back to the API: nothing to carry.
+      if (this.encrypted && b.signature) b.item.encrypted_content = sealThinking({ thinking: b.buffer, signature: b.signature });
+    } else if (b.kind === 'custom') {
+      const { text, rest } = b.custom!.finish();
+      if (rest) events.push(this.ev('response.custom_tool_call_input.delta', { item_id, output_index, delta: rest }));
+      events.push(this.ev('response.custom_tool_call_input.done', { item_id, output_index, input: text }));
+      Object.assign(b.item, { status: 'completed', input: text });
     } else {
       const args = b.buffer.trim() ? b.buffer : '{}';
       events.push(this.ev('response.function_call_arguments.done', { item_id, output_index, name: b.item.name, arguments: args }));

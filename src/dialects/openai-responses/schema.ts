@@ -1,5 +1,5 @@
-// Zod schema of an OpenAI Responses request. Input items Claude Code can take are typed; hosted tool
-// types and output items of hosted tools are accepted and ignored; sampling fields are accepted and
+// Zod schema of an OpenAI Responses request. Input items Claude Code can take are typed; other tool
+// types and items are checked by tools.ts and items.ts (hosted ones ignored, unknown ones a 400); sampling fields are accepted and
 // ignored (see the README); `store` and `previous_response_id` are honoured (state.ts). Unknown fields
 // pass through untouched.
 import { z } from 'zod';
@@ -34,7 +34,7 @@ const messageItem = z
   })
   .passthrough();
 const functionCallItem = z
-  .object({ type: z.literal('function_call'), call_id: z.string(), name: z.string(), arguments: z.string(), id: z.string().nullish() })
+  .object({ type: z.literal('function_call'), call_id: z.string(), name: z.string(), arguments: z.string(), namespace: z.string().nullish(), id: z.string().nullish() })
   .passthrough();
 const functionCallOutputItem = z
   .object({
@@ -43,22 +43,34 @@ const functionCallOutputItem = z
     output: z.union([z.string(), z.array(contentPart)]),
   })
   .passthrough();
+/** A call of a custom (freeform) tool: its input is raw text. */
+const customToolCallItem = z
+  .object({ type: z.literal('custom_tool_call'), call_id: z.string(), name: z.string(), input: z.string(), namespace: z.string().nullish(), id: z.string().nullish() })
+  .passthrough();
+const customToolCallOutputItem = z
+  .object({
+    type: z.literal('custom_tool_call_output'),
+    call_id: z.string(),
+    output: z.union([z.string(), z.array(contentPart)]),
+  })
+  .passthrough();
 const reasoningItem = z
   .object({
     type: z.literal('reasoning'),
     summary: z.array(z.object({ text: z.string() }).passthrough()).nullish(),
+    content: z.array(z.object({ text: z.string() }).passthrough()).nullish(),
     encrypted_content: z.string().nullish(),
   })
   .passthrough();
 const itemReference = z.object({ type: z.literal('item_reference'), id: z.string() }).passthrough();
-const KNOWN_ITEMS = new Set(['message', 'function_call', 'function_call_output', 'reasoning', 'item_reference']);
-/** Hosted tools' items (web_search_call, computer_call_output, ...): accepted, not forwarded. */
+const KNOWN_ITEMS = new Set(['message', 'function_call', 'function_call_output', 'custom_tool_call', 'custom_tool_call_output', 'reasoning', 'item_reference']);
+/** Any other item: the adapter ignores hosted tools' items (items.ts lists them) and refuses the rest. */
 const otherItem = z
   .object({ type: z.string() })
   .passthrough()
   .refine((i) => !KNOWN_ITEMS.has(i.type), { message: 'malformed input item' });
 
-export const inputItem = z.union([messageItem, functionCallItem, functionCallOutputItem, reasoningItem, itemReference, otherItem]);
+export const inputItem = z.union([messageItem, functionCallItem, functionCallOutputItem, customToolCallItem, customToolCallOutputItem, reasoningItem, itemReference, otherItem]);
 
 const functionTool = z
   .object({
@@ -69,8 +81,8 @@ const functionTool = z
     strict: z.boolean().nullish(),
   })
   .passthrough();
-/** web_search, file_search, code_interpreter, computer_use, image_generation, mcp ...: ignored. */
-const hostedTool = z
+/** Custom, namespace, hosted ...: checked and translated by tools.ts. */
+const otherTool = z
   .object({ type: z.string() })
   .passthrough()
   .refine((t) => t.type !== 'function', { message: 'function tools need a name' });
@@ -104,7 +116,7 @@ export const responsesRequestSchema = z
       .passthrough()
       .nullish(),
     text: z.object({ format: textFormat.nullish(), verbosity: z.string().nullish() }).passthrough().nullish(),
-    tools: z.array(z.union([functionTool, hostedTool])).nullish(),
+    tools: z.array(z.union([functionTool, otherTool])).nullish(),
     tool_choice: z
       .union([z.enum(['none', 'auto', 'required']), z.object({ type: z.string(), name: z.string().optional() }).passthrough()])
       .nullish(),

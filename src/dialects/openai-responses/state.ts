@@ -71,7 +71,7 @@ export async function loadChain(store: ConversationStore, owner: string, id: str
   return chain.reverse();
 }
 
-/** An output item as an input item: messages (their text) and function calls; else undefined. */
+/** An output item as an input item: messages (their text), tool calls and signed reasoning; else undefined. */
 function outputAsInput(o: StoredItem): InputItem | undefined {
   if (o.type === 'message') {
     const content = ((o.content as { type: string; text?: string; refusal?: string }[] | undefined) ?? [])
@@ -79,10 +79,16 @@ function outputAsInput(o: StoredItem): InputItem | undefined {
       .map((p) => (p.type === 'refusal' ? { type: 'refusal' as const, refusal: p.refusal! } : { type: 'output_text' as const, text: p.text! }));
     return content.length ? { type: 'message', id: o.id, role: 'assistant', content } : undefined;
   }
+  const namespace = typeof o.namespace === 'string' ? { namespace: o.namespace } : {};
   if (o.type === 'function_call') {
-    return { type: 'function_call', id: o.id, call_id: String(o.call_id), name: String(o.name), arguments: String(o.arguments ?? '{}') };
+    return { type: 'function_call', id: o.id, call_id: String(o.call_id), name: String(o.name), ...namespace, arguments: String(o.arguments ?? '{}') };
   }
-  return undefined; // reasoning items are left out of a replayed chain
+  if (o.type === 'custom_tool_call') {
+    return { type: 'custom_tool_call', id: o.id, call_id: String(o.call_id), name: String(o.name), ...namespace, input: String(o.input ?? '') };
+  }
+  // Reasoning that carries signed thinking goes back to the model; a bare summary is left out.
+  if (o.type === 'reasoning' && typeof o.encrypted_content === 'string') return structuredClone(o) as InputItem;
+  return undefined;
 }
 
 const outputsAsInput = (output: StoredItem[]): InputItem[] => output.map(outputAsInput).filter((i): i is InputItem => i !== undefined);
@@ -143,7 +149,14 @@ export async function prepareInput(store: ConversationStore, owner: string, req:
   return { history: chainHistory(chain), input: await resolveReferences(store, owner, input, chain) };
 }
 
-const PREFIX: Record<string, string> = { message: 'msg', function_call: 'fc', function_call_output: 'fco', reasoning: 'rs' };
+const PREFIX: Record<string, string> = {
+  message: 'msg',
+  function_call: 'fc',
+  function_call_output: 'fco',
+  custom_tool_call: 'ctc',
+  custom_tool_call_output: 'ctco',
+  reasoning: 'rs',
+};
 
 /** The request's input items as stored: item objects with a type and an id (the client's, or ours). */
 export function normaliseInput(input: InputItem[], turnId: string): StoredItem[] {
