@@ -66,6 +66,11 @@ export class ClientToolServer {
   /** Stop-hook nudges spent in the current request. */
   private nudges = 0;
 
+  /** Stop-hook nudges spent so far in the current request: each one ends an attempt of the model's. */
+  get nudgesSpent(): number {
+    return this.nudges;
+  }
+
   constructor(readonly tools: ToolDefinition[]) {}
 
   /** Called by the Agent SDK with the transport to the CLI. */
@@ -92,7 +97,8 @@ export class ClientToolServer {
 
   /**
    * The Stop hook: when tool_choice requires a call and the model ended without one, send it back
-   * with the requirement (at most MAX_NUDGES times per request; then its answer stands).
+   * with the requirement (at most MAX_NUDGES times per request; then the turn ends, and the request
+   * fails: see ToolSession). The reason names the client's tool, never the CLI's mcp__ name.
    */
   stopHook = async (): Promise<{ decision?: 'block'; reason?: string }> => {
     const c = this.policy.choice;
@@ -100,8 +106,8 @@ export class ClientToolServer {
     this.nudges++;
     const reason =
       c.type === 'tool'
-        ? `You must call the tool ${mcpToolName(c.name)} now (tool_choice requires it).`
-        : 'You must call one of your tools now (tool_choice requires a tool call).';
+        ? `Call the ${c.name} tool now: this answer must be a call to ${c.name}, not text.`
+        : 'Call one of your tools now: this answer must be a tool call, not text.';
     return { decision: 'block', reason };
   };
 
