@@ -44,12 +44,25 @@ export interface ToolPolicy {
   parallel: boolean;
 }
 
+/**
+ * A client's tool result as the MCP result the CLI turns into the tool_result the model gets: text
+ * and images as they are, a text document as its text (under its title), a PDF and a URL the
+ * gateway does not fetch named in text. Dialects turn every other block into text before this (see
+ * the Messages adapter's tool_reference and search_result).
+ */
 export function toMcpResult(content: Part[], isError?: boolean): McpCallResult {
   const out: McpContent[] = [];
   for (const p of content) {
     if (p.type === 'text') out.push({ type: 'text', text: p.text });
     else if (p.type === 'image' && p.source.type === 'base64') out.push({ type: 'image', data: p.source.data, mimeType: p.source.mediaType });
     else if (p.type === 'image' && p.source.type === 'url') out.push({ type: 'text', text: `[image: ${p.source.url}]` });
+    else if (p.type === 'document' && p.source.type === 'text') out.push({ type: 'text', text: p.title ? `${p.title}\n${p.source.data}` : p.source.data });
+    else if (p.type === 'document' && p.source.type === 'base64') {
+      // The CLI saves an MCP resource's bytes to a file and tells the model that path (a gateway path),
+      // so a PDF is named, not carried; as a user message's document it reaches the model whole.
+      const bytes = Math.floor((p.source.data.length * 3) / 4);
+      out.push({ type: 'text', text: `[PDF document${p.title ? ` "${p.title}"` : ''}, ${bytes} bytes: not readable inside a tool result]` });
+    } else if (p.type === 'document' && p.source.type === 'url') out.push({ type: 'text', text: `[document: ${p.source.url}]` });
     else out.push({ type: 'text', text: `[${p.type}]` });
   }
   if (!out.length) out.push({ type: 'text', text: '' });
