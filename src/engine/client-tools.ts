@@ -44,12 +44,25 @@ export interface ToolPolicy {
   parallel: boolean;
 }
 
+/**
+ * A client's tool result as the MCP result the CLI turns into the tool_result the model gets: text
+ * and images as they are, a text document as its text (under its title), a PDF and a URL the
+ * gateway does not fetch named in text. Dialects turn every other block into text before this (see
+ * the Messages adapter's tool_reference and search_result).
+ */
 export function toMcpResult(content: Part[], isError?: boolean): McpCallResult {
   const out: McpContent[] = [];
   for (const p of content) {
     if (p.type === 'text') out.push({ type: 'text', text: p.text });
     else if (p.type === 'image' && p.source.type === 'base64') out.push({ type: 'image', data: p.source.data, mimeType: p.source.mediaType });
     else if (p.type === 'image' && p.source.type === 'url') out.push({ type: 'text', text: `[image: ${p.source.url}]` });
+    else if (p.type === 'document' && p.source.type === 'text') out.push({ type: 'text', text: p.title ? `${p.title}\n${p.source.data}` : p.source.data });
+    else if (p.type === 'document' && p.source.type === 'base64') {
+      // The CLI saves an MCP resource's bytes to a file and tells the model that path (a gateway path),
+      // so a PDF is named, not carried; as a user message's document it reaches the model whole.
+      const bytes = Math.floor((p.source.data.length * 3) / 4);
+      out.push({ type: 'text', text: `[PDF document${p.title ? ` "${p.title}"` : ''}, ${bytes} bytes: not readable inside a tool result]` });
+    } else if (p.type === 'document' && p.source.type === 'url') out.push({ type: 'text', text: `[document: ${p.source.url}]` });
     else out.push({ type: 'text', text: `[${p.type}]` });
   }
   if (!out.length) out.push({ type: 'text', text: '' });
@@ -65,6 +78,11 @@ export class ClientToolServer {
   policy: ToolPolicy = { choice: { type: 'auto' }, parallel: true };
   /** Stop-hook nudges spent in the current request. */
   private nudges = 0;
+
+  /** Stop-hook nudges spent so far in the current request: each one ends an attempt of the model's. */
+  get nudgesSpent(): number {
+    return this.nudges;
+  }
 
   constructor(readonly tools: ToolDefinition[]) {}
 
@@ -92,7 +110,8 @@ export class ClientToolServer {
 
   /**
    * The Stop hook: when tool_choice requires a call and the model ended without one, send it back
-   * with the requirement (at most MAX_NUDGES times per request; then its answer stands).
+   * with the requirement (at most MAX_NUDGES times per request; then the turn ends, and the request
+   * fails: see ToolSession). The reason names the client's tool, never the CLI's mcp__ name.
    */
   stopHook = async (): Promise<{ decision?: 'block'; reason?: string }> => {
     const c = this.policy.choice;
@@ -100,8 +119,8 @@ export class ClientToolServer {
     this.nudges++;
     const reason =
       c.type === 'tool'
-        ? `You must call the tool ${mcpToolName(c.name)} now (tool_choice requires it).`
-        : 'You must call one of your tools now (tool_choice requires a tool call).';
+        ? `Call the ${c.name} tool now: this answer must be a call to ${c.name}, not text.`
+        : 'Call one of your tools now: this answer must be a tool call, not text.';
     return { decision: 'block', reason };
   };
 

@@ -6,7 +6,14 @@
 //
 // The CLI starts running a tool as soon as its block is complete, and runs MCP calls one by one, so
 // the pause is decided on the message's end (message_stop), when every call of the message is known.
+//
+// A forced tool_choice (required, a named tool) has one clean outcome: the response holds the attempt
+// that called the tool, and nothing of the attempts the Stop hook sent back; or, when the model
+// still answers in text after the nudges, the request fails with 502 `tool_choice_not_followed`.
+// So until the first accepted call, the current attempt's events are held back (a streaming client
+// sees nothing of an attempt that may yet be thrown away) and dropped when the model is sent back.
 import type { Options } from '@anthropic-ai/claude-agent-sdk';
+import { GatewayError } from '../errors.js';
 import { clientToolName, mcpToolName, toMcpResult, TOOL_SERVER, type ClientToolServer } from './client-tools.js';
 import type { TurnEvent } from './types.js';
 
@@ -29,11 +36,61 @@ export class ToolSession {
   /** Every call handed to the client in this request. */
   readonly calls: string[] = [];
 
+  /** Forced tool_choice, before the first accepted call: the current attempt's events, held back. */
+  private held: TurnEvent[] | undefined;
+  /** The server's nudge count when the held attempt began. */
+  private nudgesSeen = 0;
+
   /** Without a server (a turn without client tools) it only hides the CLI's internal tool calls. */
-  constructor(readonly server?: ClientToolServer) {}
+  constructor(readonly server?: ClientToolServer) {
+    const c = server?.policy.choice;
+    if (c && (c.type === 'required' || c.type === 'tool')) {
+      this.held = [];
+      this.nudgesSeen = server!.nudgesSpent;
+    }
+  }
 
   /** Rewrites the events of one frame; returns them and whether the turn now waits for the client. */
   filter(frame: unknown, events: TurnEvent[]): { events: TurnEvent[]; pause: boolean } {
+    const shown = this.pass(events);
+    if (!this.held) return { events: shown, pause: this.messageEnded(frame) && this.pending.length > 0 };
+    // The Stop hook sent the model back: what it said in the attempt is not part of the answer.
+    if (this.server!.nudgesSpent !== this.nudgesSeen) {
+      this.nudgesSeen = this.server!.nudgesSpent;
+      this.dropHeld();
+    }
+    const out: TurnEvent[] = [];
+    for (const ev of shown) {
+      if (this.held && ev.type === 'block_start' && ev.block.type === 'tool_use') {
+        // The first accepted call: its attempt is the answer.
+        out.push(...this.held, ev);
+        this.held = undefined;
+      } else if (this.held && ev.type === 'done') {
+        if (ev.stopReason === 'end_turn' || ev.stopReason === 'stop_sequence') {
+          throw new GatewayError('upstream_error', 'The model answered without calling a tool, although tool_choice requires a tool call.', {
+            code: 'tool_choice_not_followed',
+          });
+        }
+        // Cut short (max_tokens, a refusal): that is the outcome, as without tool_choice.
+        out.push(...this.held, ev);
+        this.held = undefined;
+      } else if (this.held) {
+        // Usage too: a stream opens with the turn's first event, and must not open on an attempt.
+        this.held.push(ev);
+      } else out.push(ev);
+    }
+    return { events: out, pause: this.messageEnded(frame) && this.pending.length > 0 };
+  }
+
+  /** Forgets the held attempt; its blocks stay hidden. */
+  private dropHeld(): void {
+    if (!this.held) return;
+    for (const ev of this.held) if (ev.type !== 'usage' && ev.type !== 'done') this.hidden.add(ev.index);
+    this.held = [];
+  }
+
+  /** Renames client calls, hides the CLI's own and refused ones. */
+  private pass(events: TurnEvent[]): TurnEvent[] {
     const out: TurnEvent[] = [];
     for (const ev of events) {
       if (ev.type === 'done') {
@@ -49,8 +106,10 @@ export class ToolSession {
         }
         const refusal = this.refusal(name);
         if (refusal) {
-          // Never shown to the client; the CLI hands the model this error as the call's result.
+          // Never shown to the client; the CLI hands the model this error as the call's result. Its
+          // attempt's text (about a call that was not made) goes with it while tool_choice holds it.
           this.hidden.add(ev.index);
+          this.dropHeld();
           this.server.answer(ev.block.id, toMcpResult([{ type: 'text', text: refusal }], true));
           continue;
         }
@@ -62,13 +121,13 @@ export class ToolSession {
       if (ev.type !== 'usage' && this.hidden.has(ev.index)) continue;
       out.push(ev);
     }
-    return { events: out, pause: this.messageEnded(frame) && this.pending.length > 0 };
+    return out;
   }
 
   /** Why a call to `name` must not reach the client, if it must not. */
   private refusal(name: string): string | undefined {
     const { choice, parallel } = this.server!.policy;
-    if (choice.type === 'tool' && name !== choice.name) return `Error: only the tool ${mcpToolName(choice.name)} may be called now (tool_choice).`;
+    if (choice.type === 'tool' && name !== choice.name) return `Error: only the ${choice.name} tool may be called now; this call was not run.`;
     if (!parallel && this.pending.length > 0) return 'Error: call one tool at a time (parallel tool calls are off); this call was not run.';
     return undefined;
   }

@@ -44,31 +44,62 @@ function documentPart(b: Extract<Block, { type: 'document' }>, param: string): P
 
 export function blocksToParts(content: string | Block[], param: string): Part[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
+  return content.flatMap((b, j) => blockToParts(b, `${param}.${j}`));
+}
+
+function blockToParts(b: Block, p: string): Part[] {
+  switch (b.type) {
+    case 'text':
+      return [{ type: 'text', text: (b as { text: string }).text }];
+    case 'image':
+      return [imagePart(b as Extract<Block, { type: 'image' }>, p)];
+    case 'document':
+      return documentPart(b as Extract<Block, { type: 'document' }>, p);
+    case 'tool_use': {
+      const t = b as Extract<Block, { type: 'tool_use' }>;
+      return [{ type: 'tool_call', id: t.id, name: t.name, input: t.input }];
+    }
+    case 'tool_result': {
+      const t = b as Extract<Block, { type: 'tool_result' }>;
+      const inner = t.content === undefined ? [] : toolResultParts(t.content as string | Block[], `${p}.content`);
+      return [{ type: 'tool_result', callId: t.tool_use_id, content: inner, isError: t.is_error ?? undefined }];
+    }
+    case 'thinking': {
+      const t = b as Extract<Block, { type: 'thinking' }>;
+      return [{ type: 'thinking', text: t.thinking, signature: t.signature }];
+    }
+    default:
+      // redacted_thinking, server tool use/results, search results ...: nothing Claude Code can replay.
+      return [];
+  }
+}
+
+/**
+ * A tool_result's content. Text, images and documents go on as they are; the blocks Claude Code's
+ * own tool path cannot carry (the model's tools reach it through MCP) become text that says the same:
+ * a tool_reference (ToolSearch's answer: the named tool is loaded, and here every declared tool
+ * always is), a search_result (title, source and its text), and any other block (browser_state ...)
+ * as its JSON, so nothing a client sent is lost.
+ */
+function toolResultParts(content: string | Block[], param: string): Part[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
   return content.flatMap((b, j): Part[] => {
-    const p = `${param}.${j}`;
-    switch (b.type) {
+    const block = b as { type: string; [k: string]: unknown };
+    switch (block.type) {
       case 'text':
-        return [{ type: 'text', text: (b as { text: string }).text }];
       case 'image':
-        return [imagePart(b as Extract<Block, { type: 'image' }>, p)];
       case 'document':
-        return documentPart(b as Extract<Block, { type: 'document' }>, p);
-      case 'tool_use': {
-        const t = b as Extract<Block, { type: 'tool_use' }>;
-        return [{ type: 'tool_call', id: t.id, name: t.name, input: t.input }];
+        return blockToParts(b, `${param}.${j}`);
+      case 'tool_reference':
+        return [{ type: 'text', text: `Tool loaded: ${String(block.tool_name ?? block.name ?? '')}` }];
+      case 'search_result': {
+        const texts = Array.isArray(block.content) ? (block.content as { text?: unknown }[]).map((c) => (typeof c?.text === 'string' ? c.text : '')).filter(Boolean) : [];
+        return [{ type: 'text', text: [`Search result: ${String(block.title ?? '')}`, `Source: ${String(block.source ?? '')}`, ...texts].join('\n') }];
       }
-      case 'tool_result': {
-        const t = b as Extract<Block, { type: 'tool_result' }>;
-        const inner = t.content === undefined ? [] : blocksToParts(t.content as string | Block[], `${p}.content`);
-        return [{ type: 'tool_result', callId: t.tool_use_id, content: inner, isError: t.is_error ?? undefined }];
+      default: {
+        const { cache_control: _c, ...rest } = block;
+        return [{ type: 'text', text: `[${block.type}] ${JSON.stringify(rest)}` }];
       }
-      case 'thinking': {
-        const t = b as Extract<Block, { type: 'thinking' }>;
-        return [{ type: 'thinking', text: t.thinking, signature: t.signature }];
-      }
-      default:
-        // redacted_thinking, server tool use/results, search results ...: nothing Claude Code can replay.
-        return [];
     }
   });
 }
