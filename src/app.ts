@@ -2,7 +2,9 @@
 // gateway key (with failed keys throttled), every response with a request id.
 import { Hono, type Context } from 'hono';
 import { registerAuthRoutes, type AuthRouteDeps } from './auth/routes.js';
+import { WebSessions } from './auth/web-session.js';
 import { keyMatches, presentedKey } from './config/api-key.js';
+import { registerDashboard } from './dashboard/routes.js';
 import { registerChatCompletions } from './dialects/openai-chat/route.js';
 import { registerAnthropicMessages } from './dialects/anthropic-messages/route.js';
 import { anthropicModel, anthropicModelList } from './dialects/anthropic-messages/models.js';
@@ -14,6 +16,8 @@ import { ownerId, type RouteDeps } from './http/context.js';
 import { AuthThrottle, clientAddress, parseTrustProxy } from './http/auth-throttle.js';
 import { OpenStreams, requestScope } from './http/request-scope.js';
 import { errorResponse, requestIdOf, requestIds } from './http/respond.js';
+import { GatewayObserver } from './metrics/observer.js';
+import { registerMetricsRoute } from './metrics/route.js';
 
 export interface AppDeps extends RouteDeps {
   keys: string[];
@@ -23,6 +27,9 @@ export interface AppDeps extends RouteDeps {
   /** The open streams a shutdown ends (server.ts keeps them). */
   streams?: OpenStreams;
 }
+
+/** Paths that check their own credentials: /metrics (also a scrape key) and /dashboard (also the web session). */
+const selfGuarded = (path: string) => path === '/metrics' || path === '/dashboard' || path.startsWith('/dashboard/');
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
@@ -38,9 +45,13 @@ export function createApp(deps: AppDeps): Hono {
     log: deps.log,
   });
   const addressOf = (c: Context) => clientAddress(c, trust);
+  const sessions = new WebSessions();
+  const observer = new GatewayObserver({ engine: deps.engine, authStatus: deps.auth && (() => deps.auth!.auth.status()), turnTimeoutMs: deps.config.turnTimeoutMs });
 
   // Every response carries a request id, and every log line about a request names it.
   app.use('*', requestIds(deps.log));
+  // Every request is counted (route, model, status, key) once answered: metrics/.
+  app.use('*', observer.middleware());
   app.use('*', async (c, next) => {
     const t0 = Date.now();
     await requestScope.run({ c, streams }, next);
@@ -53,6 +64,7 @@ export function createApp(deps: AppDeps): Hono {
     if (c.req.path === '/health') return next();
     // /auth checks the key itself: as a header, or through the page's session cookie (auth/routes.ts).
     if (deps.auth && (c.req.path === '/auth' || c.req.path.startsWith('/auth/'))) return next();
+    if (selfGuarded(c.req.path)) return next();
     const key = presentedKey((n) => c.req.header(n));
     // A refused address is not told whether its key is right (or the refusal would not slow guessing).
     const addr = key ? addressOf(c) : '';
@@ -66,7 +78,9 @@ export function createApp(deps: AppDeps): Hono {
     return next();
   });
 
-  if (deps.auth) registerAuthRoutes(app, { ...deps.auth, throttle, addressOf });
+  if (deps.auth) registerAuthRoutes(app, { ...deps.auth, throttle, addressOf, sessions });
+  registerMetricsRoute(app, { observer, adminKeys: deps.keys, metricsKey: deps.config.metricsKey, throttle, addressOf });
+  registerDashboard(app, { observer, engine: deps.engine, sessions, adminKeys: deps.keys, throttle, addressOf });
   registerChatCompletions(app, deps);
   registerAnthropicMessages(app, deps);
   registerResponses(app, deps);

@@ -26,6 +26,8 @@ const schema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: intish.max(65535).default(4000),
   apiKeys: z.array(z.string().min(8, 'API keys must be at least 8 characters')).default([]),
+  /** A key that may read /metrics and nothing else (a Prometheus scraper's). */
+  metricsKey: z.string().min(16, 'the metrics key must be at least 16 characters').optional(),
   dataDir: z.string().min(1).default(path.join(os.homedir(), '.claude-code-gateway')),
   claudePath: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -120,6 +122,7 @@ const ENV_NAMES: Record<string, keyof GatewayConfig> = {
   GATEWAY_HOST: 'host',
   GATEWAY_PORT: 'port',
   GATEWAY_API_KEY: 'apiKeys',
+  GATEWAY_METRICS_KEY: 'metricsKey',
   GATEWAY_DATA_DIR: 'dataDir',
   GATEWAY_CLAUDE_PATH: 'claudePath',
   GATEWAY_LOG_LEVEL: 'logLevel',
