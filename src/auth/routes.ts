@@ -28,6 +28,8 @@ export interface AuthRouteDeps {
   /** Failed key checks here count with the API's (app.ts): an address guessing keys is refused a while. */
   throttle?: AuthThrottle;
   addressOf?: (c: Context) => string;
+  /** The page's sessions, when another part of the app (the admin API) accepts them too. */
+  sessions?: WebSessions;
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -83,7 +85,8 @@ export function registerAuthRoutes(app: Hono, deps: AuthRouteDeps): void {
   /** Seconds this client must wait before its next key is checked, if it is refused now. */
   const refusedFor = (c: Context) => (throttle ? throttle.retryAfter(addressOf(c)) : undefined);
   const failed = (c: Context) => throttle?.fail(addressOf(c));
-  const sessions = new WebSessions();
+  // Shared with the admin API (app.ts), which takes the same session as the admin key.
+  const sessions = deps.sessions ?? new WebSessions();
   const sessionOf = new WeakMap<Request, WebSession>();
 
   /** A form post answers with a redirect back to the page (and a message on it); an API call with JSON. */

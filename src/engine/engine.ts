@@ -10,7 +10,7 @@ import { AnswerCollector } from '../conversations/answer.js';
 import { Conversations, type ConversationPlan } from '../conversations/conversations.js';
 import type { ConversationStore } from '../conversations/stores/store.js';
 import { captureTemplate } from '../conversations/template-capture.js';
-import { GatewayError } from '../errors.js';
+import { asGatewayError, GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CliProcess } from './cli-process.js';
 import { toMcpResult } from './client-tools.js';
@@ -26,7 +26,7 @@ import { StructuredOutputRewriter } from './structured-output.js';
 import { checkToolHistory, planTools, trailingResults, type ToolPlan } from './tool-requests.js';
 import { ToolSession } from './tool-session.js';
 import { NEUTRAL_SYSTEM_PROMPT, shapeTurn } from './turn-shape.js';
-import type { Turn, TurnContext, TurnEvent, TurnRequest } from './types.js';
+import { emptyUsage, type Turn, type TurnContext, type TurnEvent, type TurnMeter, type TurnRequest, type Usage } from './types.js';
 
 /** A turn with client tools: its session, and for a resumed turn the live frames to go on reading. */
 interface Tooling {
@@ -51,6 +51,7 @@ interface RunSpec {
   conversation: ConversationPlan;
   /** False when the client gets the answer whole (not streamed). */
   streaming?: boolean;
+  meter?: TurnMeter;
 }
 
 function newTurn(model: string, events: AsyncIterable<TurnEvent>): Turn {
@@ -140,8 +141,20 @@ export class Engine {
   }
 
   async start(req: TurnRequest, signal: AbortSignal, ctx: TurnContext = {}): Promise<Turn> {
+    try {
+      return await this.begin(req, signal, ctx);
+    } catch (e) {
+      // Refused or failed before it ran (limits, the queue, an unknown model): still a request of its key.
+      // A model name that resolves to nothing is not repeated into the books (it could be anything).
+      ctx.meter?.ended({ model: this.catalog?.get(req.model)?.resolved ?? '(unknown)', status: signal.aborted ? 499 : asGatewayError(e).status, usage: emptyUsage(), costUsd: 0, durationMs: 0 });
+      throw e;
+    }
+  }
+
+  private async begin(req: TurnRequest, signal: AbortSignal, ctx: TurnContext): Promise<Turn> {
     if (this.draining) throw new GatewayError('unavailable', 'The gateway is shutting down; retry on another instance.', { retryAfterSec: 5 });
     const model = this.resolveModel(req.model);
+    await ctx.meter?.admit({ requested: req.model, resolved: model.resolved });
     const plan = planTools(req);
     checkToolHistory(req.messages, (id) => this.parked.has(id));
     const { shape, shapeKey, conversationKey } = shapeTurn(req, model, plan.tools);
@@ -169,7 +182,7 @@ export class Engine {
     }
     const tooling = this.tooling(proc, plan, shapeKey, model.resolved);
     const gen = this.credentialGen;
-    return newTurn(model.resolved, this.run({ proc, prompt: conversation.prompt, req, signal, release, queueMs, gen, tooling, shapeKey, conversation, streaming: ctx.streaming }));
+    return newTurn(model.resolved, this.run({ proc, prompt: conversation.prompt, req, signal, release, queueMs, gen, tooling, shapeKey, conversation, streaming: ctx.streaming, meter: ctx.meter }));
   }
 
   private tooling(proc: CliProcess, plan: ToolPlan, shapeKey: string, model: string): Tooling | undefined {
@@ -206,7 +219,7 @@ export class Engine {
     for (const r of results) if (wanted.has(r.callId)) parked.server.answer(r.callId, toMcpResult(r.content, r.isError));
     const tooling: Tooling = { session: new ToolSession(parked.server), shapeKey, model: parked.model, frames: parked.frames };
     const queueMs = Date.now() - queuedAt;
-    return newTurn(parked.model, this.run({ proc: parked.proc, prompt: [], req, signal, release, queueMs, gen: this.credentialGen, tooling, shapeKey, conversation: conversation(), streaming: ctx.streaming }));
+    return newTurn(parked.model, this.run({ proc: parked.proc, prompt: [], req, signal, release, queueMs, gen: this.credentialGen, tooling, shapeKey, conversation: conversation(), streaming: ctx.streaming, meter: ctx.meter }));
   }
 
   private async *run(spec: RunSpec): AsyncGenerator<TurnEvent> {
@@ -232,6 +245,14 @@ export class Engine {
     // Client tool calls reach the client under their own names; tool calls the CLI runs itself do not.
     const session = tooling?.session ?? new ToolSession();
     let outcome = 'error';
+    /** Reported to the key's meter once, with what the client was told (the final event's usage). */
+    let metered = false;
+    const meter = (status: number, usage: Usage, costUsd: number) => {
+      if (metered || !spec.meter) return;
+      metered = true;
+      spec.meter.ended({ model: tooling?.model ?? this.catalog?.get(req.model)?.resolved ?? req.model, status, usage, costUsd, ttftMs: firstTokenMs, durationMs: Date.now() - startedAt });
+    };
+    let failedStatus: number | undefined;
     /** Set when the turn was handed to the client for tool calls: the process is parked, not killed. */
     let pausedIds: string[] | undefined;
     let handedOver = false;
@@ -285,6 +306,8 @@ export class Engine {
         if (ev.type === 'done') {
           // Set before the yield: a consumer that stops at the final event closes this generator there.
           outcome = ev.stopReason;
+          // Before the client hears of the end: its next request must find this turn's tokens counted.
+          meter(200, ev.usage, ev.costUsd);
           this.observe(gen, (o) => o.onTurnSuccess?.());
           handedOver = ev.stopReason === 'tool_use' && pausedIds !== undefined;
           await this.conversations.rememberThinking(conversation, answer.message());
@@ -300,6 +323,7 @@ export class Engine {
       }
     } catch (e) {
       if (e instanceof GatewayError && e.kind === 'upstream_auth') this.observe(gen, (o) => o.onUpstreamAuthFailure?.(e));
+      failedStatus = asGatewayError(e).status;
       throw e;
     } finally {
       clearTimeout(timer);
@@ -337,6 +361,7 @@ export class Engine {
         },
         'turn finished',
       );
+      meter(signal.aborted ? 499 : (failedStatus ?? 502), usage, 0);
     }
   }
 
