@@ -3,7 +3,7 @@
 import { loginCommand, logoutCommand, statusCommand } from './auth/cli-commands.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { ClaudeBinaryError } from './engine/claude-binary.js';
-import { startGateway } from './server.js';
+import { loginAdvice, startGateway } from './server.js';
 
 const HELP = `claude-code-gateway: OpenAI and Anthropic APIs served by the Claude Code CLI
 
@@ -26,6 +26,8 @@ async function serveCommand(): Promise<void> {
   const key = gw.keys[0];
   const shown = config.apiKeys.length ? '(the key from GATEWAY_API_KEY)' : key;
   process.stdout.write(`\nclaude-code-gateway ${gw.cliVersion}\n  OpenAI base URL:    ${gw.url}/v1\n  Anthropic base URL: ${gw.url}\n  API key:            ${shown}\n\n`);
+  const login = loginAdvice(gw.auth, gw.url);
+  if (login) process.stdout.write(`  ! ${login}\n\n`);
   let signals = 0;
   const shutdown = (sig: string) => {
     if (signals++) process.exit(1);

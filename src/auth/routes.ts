@@ -28,7 +28,7 @@ export interface AuthRouteDeps {
   /** Failed key checks here count with the API's (app.ts): an address guessing keys is refused a while. */
   throttle?: AuthThrottle;
   addressOf?: (c: Context) => string;
-  /** The web sessions, shared with the other pages behind the same sign-in (/dashboard). */
+  /** The page's sessions, shared with the other parts behind the same sign-in (the dashboard, the admin API). */
   sessions?: WebSessions;
 }
 
@@ -85,6 +85,7 @@ export function registerAuthRoutes(app: Hono, deps: AuthRouteDeps): void {
   /** Seconds this client must wait before its next key is checked, if it is refused now. */
   const refusedFor = (c: Context) => (throttle ? throttle.retryAfter(addressOf(c)) : undefined);
   const failed = (c: Context) => throttle?.fail(addressOf(c));
+  // Shared with the admin API (app.ts), which takes the same session as the admin key.
   const sessions = deps.sessions ?? new WebSessions();
   const sessionOf = new WeakMap<Request, WebSession>();
 

@@ -107,6 +107,8 @@ const schema = z.object({
   redisUrl: z.string().min(1).optional(),
   /** How long conversations (transcripts, points) and stored responses are kept after their last use. */
   conversationRetentionDays: z.coerce.number().positive().default(30),
+  /** How long per-day usage (/admin/usage, key totals) is kept. */
+  usageRetentionDays: intish.min(1).max(3660).default(90),
   /** How long a finished conversation's CLI process stays live for its next turn (0: never). */
   conversationIdleMs: intish.default(5 * 60_000),
   /** Memory all idle CLI processes (live conversations and warm ones) may hold together, in MB. */
@@ -154,6 +156,7 @@ const ENV_NAMES: Record<string, keyof GatewayConfig> = {
   GATEWAY_REDIS_URL: 'redisUrl',
   GATEWAY_CONVERSATION_RETENTION_DAYS: 'conversationRetentionDays',
   GATEWAY_CONVERSATION_IDLE_MS: 'conversationIdleMs',
+  GATEWAY_USAGE_RETENTION_DAYS: 'usageRetentionDays',
   GATEWAY_IDLE_MEMORY_MB: 'idleMemoryMb',
 };
 const LIST_KEYS = new Set<keyof GatewayConfig>(['apiKeys', 'builtinTools', 'trustProxy']);

@@ -28,7 +28,7 @@ import { StructuredOutputRewriter } from './structured-output.js';
 import { checkToolHistory, planTools, trailingResults, type ToolPlan } from './tool-requests.js';
 import { ToolSession } from './tool-session.js';
 import { NEUTRAL_SYSTEM_PROMPT, shapeTurn } from './turn-shape.js';
-import type { Turn, TurnContext, TurnEvent, TurnRequest } from './types.js';
+import { emptyUsage, type Turn, type TurnContext, type TurnEvent, type TurnMeter, type TurnRequest, type Usage } from './types.js';
 
 /** A turn with client tools: its session, and for a resumed turn the live frames to go on reading. */
 interface Tooling {
@@ -55,6 +55,7 @@ interface RunSpec {
   streaming?: boolean;
   /** What observers were told when the turn started (events.ts). */
   started: TurnStart;
+  meter?: TurnMeter;
 }
 
 const newTurnId = () => crypto.randomUUID().replace(/-/g, '');
@@ -149,8 +150,20 @@ export class Engine {
   }
 
   async start(req: TurnRequest, signal: AbortSignal, ctx: TurnContext = {}): Promise<Turn> {
+    try {
+      return await this.begin(req, signal, ctx);
+    } catch (e) {
+      // Refused or failed before it ran (limits, the queue, an unknown model): still a request of its key.
+      // A model name that resolves to nothing is not repeated into the books (it could be anything).
+      ctx.meter?.ended({ model: this.catalog?.get(req.model)?.resolved ?? '(unknown)', status: signal.aborted ? 499 : asGatewayError(e).status, usage: emptyUsage(), costUsd: 0, durationMs: 0 });
+      throw e;
+    }
+  }
+
+  private async begin(req: TurnRequest, signal: AbortSignal, ctx: TurnContext): Promise<Turn> {
     if (this.draining) throw new GatewayError('unavailable', 'The gateway is shutting down; retry on another instance.', { retryAfterSec: 5 });
     const model = this.resolveModel(req.model);
+    await ctx.meter?.admit({ requested: req.model, resolved: model.resolved });
     const plan = planTools(req);
     checkToolHistory(req.messages, (id) => this.parked.has(id));
     const { shape, shapeKey, conversationKey } = shapeTurn(req, model, plan.tools);
@@ -179,7 +192,7 @@ export class Engine {
     const tooling = this.tooling(proc, plan, shapeKey, model.resolved);
     const gen = this.credentialGen;
     const started = this.started(model.resolved, conversation, queueMs, false);
-    return newTurn(started.id, model.resolved, this.run({ proc, prompt: conversation.prompt, req, signal, release, queueMs, gen, tooling, shapeKey, conversation, streaming: ctx.streaming, started }));
+    return newTurn(started.id, model.resolved, this.run({ proc, prompt: conversation.prompt, req, signal, release, queueMs, gen, tooling, shapeKey, conversation, streaming: ctx.streaming, started, meter: ctx.meter }));
   }
 
   private tooling(proc: CliProcess, plan: ToolPlan, shapeKey: string, model: string): Tooling | undefined {
@@ -218,7 +231,7 @@ export class Engine {
     const queueMs = Date.now() - queuedAt;
     const continued = conversation();
     const started = this.started(parked.model, continued, queueMs, true);
-    return newTurn(started.id, parked.model, this.run({ proc: parked.proc, prompt: [], req, signal, release, queueMs, gen: this.credentialGen, tooling, shapeKey, conversation: continued, streaming: ctx.streaming, started }));
+    return newTurn(started.id, parked.model, this.run({ proc: parked.proc, prompt: [], req, signal, release, queueMs, gen: this.credentialGen, tooling, shapeKey, conversation: continued, streaming: ctx.streaming, started, meter: ctx.meter }));
   }
 
   private async *run(spec: RunSpec): AsyncGenerator<TurnEvent> {
@@ -247,6 +260,14 @@ export class Engine {
     // Client tool calls reach the client under their own names; tool calls the CLI runs itself do not.
     const session = tooling?.session ?? new ToolSession();
     let outcome = 'error';
+    /** Reported to the key's meter once, with what the client was told (the final event's usage). */
+    let metered = false;
+    const meter = (status: number, usage: Usage, costUsd: number) => {
+      if (metered || !spec.meter) return;
+      metered = true;
+      spec.meter.ended({ model: tooling?.model ?? this.catalog?.get(req.model)?.resolved ?? req.model, status, usage, costUsd, ttftMs: firstTokenMs, durationMs: Date.now() - startedAt });
+    };
+    let failedStatus: number | undefined;
     /** Set when the turn was handed to the client for tool calls: the process is parked, not killed. */
     let pausedIds: string[] | undefined;
     let handedOver = false;
@@ -301,6 +322,8 @@ export class Engine {
           // Set before the yield: a consumer that stops at the final event closes this generator there.
           outcome = ev.stopReason;
           final = ev;
+          // Before the client hears of the end: its next request must find this turn's tokens counted.
+          meter(200, ev.usage, ev.costUsd);
           this.observe(gen, (o) => o.onTurnSuccess?.());
           handedOver = ev.stopReason === 'tool_use' && pausedIds !== undefined;
           await this.conversations.rememberThinking(conversation, answer.message());
@@ -317,6 +340,7 @@ export class Engine {
     } catch (e) {
       if (e instanceof GatewayError && e.kind === 'upstream_auth') this.observe(gen, (o) => o.onUpstreamAuthFailure?.(e));
       failure = asGatewayError(e);
+      failedStatus = asGatewayError(e).status;
       throw e;
     } finally {
       clearTimeout(timer);
@@ -357,6 +381,7 @@ export class Engine {
         },
         'turn finished',
       );
+      meter(signal.aborted ? 499 : (failedStatus ?? 502), usage, 0);
     }
   }
 

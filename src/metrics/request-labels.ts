@@ -21,9 +21,12 @@ export function setKeyName(c: Context, name: string): void {
   c.set(KEY_NAME, name as never);
 }
 
-/** The key's name, 'admin' for the gateway key, 'none' when no key was accepted. */
+/**
+ * The key's name: an app key's own name, 'admin' for the gateway key (or its web session), 'metrics'
+ * for the scrape key, 'none' when no key was accepted. The key check (admin/access.ts) puts the caller
+ * on the request; /metrics and /dashboard, which check their own, set the name here.
+ */
 export function keyNameOf(c: Context): string {
-  const named = c.get(KEY_NAME) as string | undefined;
-  if (named) return named;
-  return c.get('owner' as never) ? 'admin' : 'none';
+  const caller = c.get('caller' as never) as { name?: string } | undefined;
+  return caller?.name ?? (c.get(KEY_NAME) as string | undefined) ?? 'none';
 }
