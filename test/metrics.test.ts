@@ -154,4 +154,19 @@ describe('who may scrape', () => {
     assert.equal(total(again.samples, 'ccg_requests_total', { route: '/metrics', key: 'none', status: '401' }), 2);
     for (const path of ['/v1/models', '/stats', '/dashboard', '/auth/status']) assert.equal((await get(path, SCRAPE_KEY)).status, 401, path);
   });
+
+  test('an app key is refused with 403; its requests are counted under its name', async () => {
+    const made = await fetch(`${h.gw.url}/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'ci-bot' }) });
+    assert.equal(made.status, 201);
+    const { key } = await made.json();
+    const refused = await fetch(`${h.gw.url}/metrics`, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(refused.status, 403);
+    assert.equal((await refused.json()).error.code, 'admin_only');
+    const bot = new OpenAI({ baseURL: h.baseURL, apiKey: key, maxRetries: 0 });
+    const r = await bot.chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: 'bot [[reply:beep]]' }] });
+    const { samples } = await scrape();
+    assert.equal(total(samples, 'ccg_requests_total', { route: '/v1/chat/completions', key: 'ci-bot', status: '200' }), 1);
+    assert.equal(total(samples, 'ccg_tokens_total', { key: 'ci-bot', type: 'output' }), r.usage!.completion_tokens);
+    assert.equal(total(samples, 'ccg_requests_total', { route: '/metrics', key: 'none', status: '403' }), 1);
+  });
 });
