@@ -51,11 +51,11 @@ export const DASHBOARD_JS = String.raw`'use strict';
   }
 
   // ---- charts (uPlot) -------------------------------------------------------------------------
-  function drawChart(id, xs, series, opts) {
+  function drawChart(id, xs, series) {
     var host = $(id);
     var names = Object.keys(series);
     var width = Math.max(280, host.clientWidth || 400);
-    var sig = names.join('\u0000') + '|' + (opts && opts.bars ? 'b' : 'l');
+    var sig = names.join('\u0000');
     var data = [xs].concat(names.map(function (n) { return series[n]; }));
     if (!names.length) {
       if (charts[id]) { charts[id].chart.destroy(); delete charts[id]; }
@@ -66,14 +66,14 @@ export const DASHBOARD_JS = String.raw`'use strict';
     if (c && c.sig === sig) { c.chart.setData(data); if (c.width !== width) { c.chart.setSize({ width: width, height: 220 }); c.width = width; } return; }
     if (c) c.chart.destroy();
     host.replaceChildren();
-    var paths = opts && opts.bars && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.6, 40] }) : undefined;
     var chart = new uPlot({
       width: width, height: 220,
-      scales: { x: { time: true } },
+      scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } } },
+      legend: { live: false },
       axes: [{ stroke: '#888', grid: { stroke: '#8882' } }, { stroke: '#888', grid: { stroke: '#8882' }, size: 60 }],
       series: [{}].concat(names.map(function (n, i) {
         var color = PALETTE[i % PALETTE.length];
-        return { label: n, stroke: color, fill: color + '33', width: 2, paths: paths, points: { show: xs.length < 40 } };
+        return { label: n, stroke: color, fill: color + '22', width: 2, points: { show: xs.length <= 31 } };
       })),
     }, data, host);
     charts[id] = { chart: chart, sig: sig, width: width };
@@ -136,7 +136,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       stat('live conversations', s.conversations_live, 'conversations_live'),
       stat('idle memory', bytes(s.idle_memory_bytes) + ' / ' + bytes(s.idle_memory_budget_bytes), 'idle_memory'),
     ]);
-    fill('process-stats', Object.keys(o.processes).map(function (k) { return stat('CLI ' + k, o.processes[k], 'proc_' + k); }));
+    fill('process-stats', Object.keys(o.processes).map(function (k) { return stat(k, o.processes[k], 'proc_' + k); }));
     var paths = s.conversation_paths || {};
     fill('pool-stats', [
       stat('warm hits', s.warm_pool_hits, 'warm_pool_hits'),
@@ -202,21 +202,22 @@ export const DASHBOARD_JS = String.raw`'use strict';
       return;
     }
     var list = (r && r.data) || [];
+    // Every day of the range, so a day without use is a zero and the axis spans the 30 days.
     var days = [];
-    list.forEach(function (u) { if (days.indexOf(u.day) < 0) days.push(u.day); });
-    days.sort();
+    for (var t = Date.parse(day(from) + 'T00:00:00Z'); t <= Date.parse(day(to) + 'T00:00:00Z'); t += 86400000) days.push(day(new Date(t)));
     var xs = days.map(function (d) { return Date.parse(d + 'T00:00:00Z') / 1000; });
     function group(field) {
       var out = {};
       list.forEach(function (u) {
         var name = u[field] || '—';
         var s = out[name] || (out[name] = days.map(function () { return 0; }));
-        s[days.indexOf(u.day)] += u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens;
+        var i = days.indexOf(u.day);
+        if (i >= 0) s[i] += u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens;
       });
       return out;
     }
-    drawChart('chart-usage-keys', xs, group('key_name'), { bars: days.length < 3 });
-    drawChart('chart-usage-models', xs, group('model'), { bars: days.length < 3 });
+    drawChart('chart-usage-keys', xs, group('key_name'));
+    drawChart('chart-usage-models', xs, group('model'));
     var sorted = list.slice().sort(function (a, b) { return a.day < b.day ? 1 : a.day > b.day ? -1 : 0; });
     rows('usage-table', 'usage-empty', sorted, function (u) {
       return el('tr', {}, [td(u.day), td(u.key_name), td(u.model), td(num(u.requests), 'num'), td(num(u.errors), 'num'), td(num(u.input_tokens), 'num'), td(num(u.output_tokens), 'num'), td(num(u.cache_read_tokens), 'num'), td(num(u.cache_write_tokens), 'num'), td(Number(u.cost_usd || 0).toFixed(4), 'num')]);
@@ -284,7 +285,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
   async function refresh() {
     try {
       await refreshOverview();
-      if (tick % 6 === 0) await Promise.all([refreshKeys(), refreshUsage()]);
+      if (tick % 3 === 0) await Promise.all([refreshKeys(), refreshUsage()]);
       problem(null);
     } catch (e) {
       problem(e.status === 401 ? 'Signed out: reload the page and enter the gateway key.' : 'Could not refresh: ' + e.message);

@@ -27,10 +27,10 @@ export function renderDashboard(opts: { nonce: string; csrf: string; assetVersio
 <div id="problem" class="flash error" role="alert" hidden></div>
 <main>
 ${section('login', 'Login and plan windows', '<dl id="login-status"></dl><div id="plan"></div><div id="accounts"></div>')}
-${section('load', 'Queue and processes', '<div class="stats" id="load-stats"></div><div class="stats" id="process-stats"></div><div class="stats" id="pool-stats"></div>')}
-${section('live', 'Live turns', '<table id="live-turns"><thead><tr><th>started</th><th>key</th><th>model</th><th>route</th><th>path</th><th>running</th></tr></thead><tbody></tbody></table><p class="muted empty" id="live-empty">No turn is running.</p>', true)}
+${section('load', 'Queue and processes', '<h3>Load</h3><div class="stats" id="load-stats"></div><h3>CLI processes</h3><div class="stats" id="process-stats"></div><h3>Warm pool and conversation paths (since start)</h3><div class="stats" id="pool-stats"></div>')}
+${section('live', 'Live turns', '<table id="live-turns"><thead><tr><th>started</th><th>key</th><th>model</th><th>route</th><th>path</th><th class="num">running</th></tr></thead><tbody></tbody></table><p class="muted empty" id="live-empty">No turn is running.</p>', true)}
 ${section('hour', 'Last hour, per minute', '<div class="charts"><figure><figcaption>Tokens by model</figcaption><div class="chart" id="chart-model-tokens"></div></figure><figure><figcaption>Requests by key</figcaption><div class="chart" id="chart-key-requests"></div></figure></div><div class="stats" id="hour-stats"></div>', true)}
-${section('usage', 'Usage per day (last 30 days)', '<div class="charts"><figure><figcaption>Tokens by key</figcaption><div class="chart" id="chart-usage-keys"></div></figure><figure><figcaption>Tokens by model</figcaption><div class="chart" id="chart-usage-models"></div></figure></div><table id="usage-table"><thead><tr><th>day</th><th>key</th><th>model</th><th>requests</th><th>errors</th><th>input</th><th>output</th><th>cache read</th><th>cache write</th><th>cost $</th></tr></thead><tbody></tbody></table><p class="muted empty" id="usage-empty"></p>', true)}
+${section('usage', 'Usage per day (last 30 days)', '<div class="charts"><figure><figcaption>Tokens by key</figcaption><div class="chart" id="chart-usage-keys"></div></figure><figure><figcaption>Tokens by model</figcaption><div class="chart" id="chart-usage-models"></div></figure></div><table id="usage-table"><thead><tr><th>day</th><th>key</th><th>model</th><th class="num">requests</th><th class="num">errors</th><th class="num">input</th><th class="num">output</th><th class="num">cache read</th><th class="num">cache write</th><th class="num">cost $</th></tr></thead><tbody></tbody></table><p class="muted empty" id="usage-empty"></p>', true)}
 ${section(
   'keys',
   'App keys',
@@ -48,7 +48,7 @@ ${section(
 <p id="create-key-error" class="bad" hidden></p></form>`,
   true,
 )}
-${section('errors', 'Recent errors', '<table id="recent-errors"><thead><tr><th>when</th><th>status</th><th>kind</th><th>key</th><th>model</th><th>message</th><th>request</th></tr></thead><tbody></tbody></table><p class="muted empty" id="errors-empty">No turn has failed.</p>', true)}
+${section('errors', 'Recent errors', '<table id="recent-errors"><thead><tr><th>when</th><th class="num">status</th><th>kind</th><th>key</th><th>model</th><th>message</th><th>request</th></tr></thead><tbody></tbody></table><p class="muted empty" id="errors-empty">No turn has failed.</p>', true)}
 </main>
 <script nonce="${nonce}" src="/dashboard/assets/uplot.js${v}"></script>
 <script nonce="${nonce}" src="/dashboard/assets/dashboard.js${v}"></script>
@@ -59,9 +59,10 @@ export const DASHBOARD_CSS = `
 :root{color-scheme:light dark;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;--line:#8884;--accent:#d97757}
 body{margin:0;padding:0 1rem 2rem;line-height:1.4}
 header{display:flex;align-items:center;justify-content:space-between;gap:1rem;flex-wrap:wrap;border-bottom:1px solid var(--line);margin-bottom:1rem}
-h1{font-size:1.25rem;margin:.8rem 0}h2{font-size:1.05rem;margin:0 0 .6rem}h3{font-size:.95rem;margin:.2rem 0;grid-column:1/-1}
+h1{font-size:1.25rem;margin:.8rem 0}h2{font-size:1.05rem;margin:0 0 .6rem}h3{font-size:.9rem;margin:.7rem 0 .2rem;grid-column:1/-1}
 nav{display:flex;gap:1rem;align-items:center}
-main{display:grid;grid-template-columns:repeat(auto-fit,minmax(26rem,1fr));gap:1rem}
+main{display:grid;grid-template-columns:1fr 1fr;gap:1rem}
+@media (max-width:60rem){main{grid-template-columns:1fr}}
 .card{border:1px solid var(--line);border-radius:8px;padding:.9rem 1rem;min-width:0}
 .card.wide{grid-column:1/-1}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
