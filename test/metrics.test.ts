@@ -161,7 +161,7 @@ describe('who may scrape', () => {
     const { key } = await made.json();
     const refused = await fetch(`${h.gw.url}/metrics`, { headers: { authorization: `Bearer ${key}` } });
     assert.equal(refused.status, 403);
-    assert.equal((await refused.json()).error.code, 'admin_only');
+    assert.equal((await refused.json()).error.code, 'admin_key_required');
     const bot = new OpenAI({ baseURL: h.baseURL, apiKey: key, maxRetries: 0 });
     const r = await bot.chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: 'bot [[reply:beep]]' }] });
     const { samples } = await scrape();

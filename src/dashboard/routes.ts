@@ -68,7 +68,7 @@ export function registerDashboard(app: Hono, deps: DashboardDeps): void {
         setKeyName(c, 'admin');
         return next();
       }
-      if (await deps.isAppKey?.(key)) return deny(c, new GatewayError('permission', 'An app key cannot open the dashboard: use the gateway key.', { code: 'admin_only' }));
+      if (await deps.isAppKey?.(key)) return deny(c, new GatewayError('permission', 'An app key cannot open the dashboard: use the gateway key.', { code: 'admin_key_required' }));
       deps.throttle.fail(addr);
       return deny(c, new GatewayError('authentication', 'Incorrect API key provided.', { code: 'invalid_api_key' }));
     }

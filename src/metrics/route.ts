@@ -30,7 +30,7 @@ export function registerMetricsRoute(app: Hono, deps: MetricsRouteDeps): void {
     if (keyMatches(key, deps.adminKeys)) setKeyName(c, 'admin');
     else if (deps.metricsKey && keyMatches(key, [deps.metricsKey])) setKeyName(c, 'metrics');
     else if (await deps.isAppKey?.(key)) {
-      return errorResponse(c, new GatewayError('permission', 'An app key cannot read /metrics: use the gateway key or GATEWAY_METRICS_KEY.', { code: 'admin_only' }), openAIErrorBody);
+      return errorResponse(c, new GatewayError('permission', 'An app key cannot read /metrics: use the gateway key or GATEWAY_METRICS_KEY.', { code: 'admin_key_required' }), openAIErrorBody);
     } else {
       deps.throttle.fail(addr);
       return errorResponse(c, new GatewayError('authentication', 'Incorrect key for /metrics.', { code: 'invalid_api_key' }), openAIErrorBody);
