@@ -79,6 +79,7 @@ export class Admin {
             if (!set.size && this.writing.get(caller.id) === set) this.writing.delete(caller.id);
           });
         set.add(p);
+        return p;
       },
     };
   }
