@@ -172,6 +172,10 @@ describe('an app key', () => {
       assert.match(e.message, /may not use the model 'sonnet'.*haiku/);
       if (dialect !== 'anthropic') assert.equal(e.code, 'model_not_allowed');
       assert.equal(h.upstream.requests.length, before, 'no upstream request');
+      if (dialect === 'openai-chat') {
+        const listed = (await openai(key).models.list()).data.map((m) => m.id);
+        assert.ok(listed.includes('haiku') && !listed.includes('sonnet'), `the key lists the models it may use: ${listed}`);
+      }
     });
 
     test(`${dialect}: requests per minute: the request over the limit is a 429 with Retry-After until the minute ends`, async () => {

@@ -17,12 +17,18 @@ export const KEYS_HELP = `Usage:
   claude-code-gateway keys list [--json]
   claude-code-gateway keys revoke KEY_ID [--json]`;
 
-const say = (s: string) => process.stdout.write(s + '\n');
-const warn = (s: string) => process.stderr.write(s + '\n');
+/** Where the command writes (a test passes its own). */
+export interface KeysIo {
+  say(line: string): void;
+  warn(line: string): void;
+}
+
+const stdio: KeysIo = { say: (s) => void process.stdout.write(s + '\n'), warn: (s) => void process.stderr.write(s + '\n') };
 
 const num = (v: string | undefined) => (v === undefined ? undefined : /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v);
 
-export async function keysCommand(args: string[]): Promise<number> {
+export async function keysCommand(args: string[], io: KeysIo = stdio): Promise<number> {
+  const { say, warn } = io;
   const [sub, ...rest] = args;
   let parsed;
   try {
