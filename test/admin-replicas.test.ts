@@ -2,7 +2,7 @@
 // redis-server share app keys, budgets, revocation and usage; `claude-code-gateway keys` makes and
 // revokes keys in that same Redis without a running gateway.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,19 +57,33 @@ async function serve(): Promise<Replica> {
 }
 
 /** `claude-code-gateway keys ...` against the shared Redis, from a data dir of its own. */
-function keysCli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+async function keysCli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-keys-cli-'));
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'keys', ...args], { env: envFor(dataDir), encoding: 'utf8' });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'keys', ...args], { env: envFor(dataDir), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const status = await new Promise<number | null>((r) => child.once('exit', r));
   fs.rmSync(dataDir, { recursive: true, force: true });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status, stdout, stderr };
 }
 
 let a: Replica;
 let b: Replica;
+/** Made by `keys create` while the replicas start (each command and gateway is a process of its own). */
+let budgetKey: { id: string; key: string };
+let cliKey: { id: string; key: string };
 before(async () => {
   redis = await startRedis();
   upstream = await startFakeUpstream();
+  const made = Promise.all([keysCli('create', '--name', 'shared budget', '--daily-tokens', '10', '--json'), keysCli('create', '--name', 'revoked via CLI', '--json')]);
   [a, b] = await Promise.all([serve(), serve()]);
+  const [one, two] = await made;
+  assert.equal(one.status, 0, one.stderr);
+  assert.equal(two.status, 0, two.stderr);
+  budgetKey = JSON.parse(one.stdout);
+  cliKey = JSON.parse(two.stdout);
 });
 after(async () => {
   await Promise.all(
@@ -97,9 +111,7 @@ async function status(p: Promise<unknown>): Promise<{ status: number; body: any;
 }
 
 test('a key made by `keys create` works on both replicas, and a budget used up on one is refused on the other', async () => {
-  const made = keysCli('create', '--name', 'shared budget', '--daily-tokens', '10', '--json');
-  assert.equal(made.status, 0, made.stderr);
-  const key = JSON.parse(made.stdout) as { id: string; key: string };
+  const key = budgetKey;
   assert.match(key.key, /^sk-gw-/);
 
   const r = await ask(a, key.key, '[[reply:spent on A]]');
@@ -129,15 +141,14 @@ test('a key revoked on one replica is refused on the other at once; `keys revoke
   assert.equal(refused.status, 401);
   assert.equal(refused.body.error.type, 'authentication_error');
 
-  const k2 = JSON.parse(keysCli('create', '--name', 'revoked via CLI', '--json').stdout) as { id: string; key: string };
+  const k2 = cliKey;
   assert.equal((await ask(b, k2.key, '[[reply:ok]]')).choices[0].message.content, 'ok');
-  const revoked = keysCli('revoke', k2.id);
+  const revoked = await keysCli('revoke', k2.id);
   assert.equal(revoked.status, 0, revoked.stderr);
   assert.match(revoked.stdout, new RegExp(`Revoked ${k2.id}`));
   for (const r of [a, b]) assert.equal((await status(ask(r, k2.key, 'x'))).status, 401);
 
-  const listed = keysCli('list', '--json');
-  const ids = (JSON.parse(listed.stdout) as { data: { id: string; revoked_at: string | null }[] }).data;
-  assert.ok(ids.find((k) => k.id === k1.id)?.revoked_at);
-  assert.ok(ids.find((k) => k.id === k2.id)?.revoked_at);
+  const listed = (await (await fetch(`${b.url}/admin/keys`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).json()) as { data: { id: string; revoked_at: string | null }[] };
+  assert.ok(listed.data.find((k) => k.id === k1.id)?.revoked_at);
+  assert.ok(listed.data.find((k) => k.id === k2.id)?.revoked_at);
 });
