@@ -2,7 +2,7 @@
 // gateway key (with failed keys throttled), every response with a request id.
 import { Hono, type Context } from 'hono';
 import { registerAuthRoutes, type AuthRouteDeps } from './auth/routes.js';
-import { Admin } from './admin/admin.js';
+import { Admin, callerOf, visibleModels } from './admin/admin.js';
 import { keyCheck } from './admin/access.js';
 import { registerAdminRoutes } from './admin/routes.js';
 import { WebSessions } from './auth/web-session.js';
@@ -84,7 +84,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/stats', (c) => c.json(deps.engine.stats()));
 
-  app.get('/v1/models', (c) => (speaksAnthropic(c) ? anthropicModelList : openAIModelList)(c, deps.engine.catalog?.list() ?? []));
+  app.get('/v1/models', (c) => (speaksAnthropic(c) ? anthropicModelList : openAIModelList)(c, visibleModels(callerOf(c), deps.engine.catalog?.list() ?? [])));
   app.get('/v1/models/:id{.+}', (c) => {
     const m = deps.engine.catalog?.get(c.req.param('id'));
     if (!m) return errorResponse(c, new GatewayError('model_not_found', `The model '${clip(c.req.param('id'))}' does not exist.`, { param: 'model', code: 'model_not_found' }), errorShapeFor(c));

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// claude-code-gateway [serve|login|status|logout]: the gateway's command line.
+// claude-code-gateway [serve|login|status|logout|keys]: the gateway's command line.
+import { keysCommand } from './admin/cli-commands.js';
 import { loginCommand, logoutCommand, statusCommand } from './auth/cli-commands.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { ClaudeBinaryError } from './engine/claude-binary.js';
@@ -14,6 +15,8 @@ Commands:
   login     log in with Claude (runs \`claude setup-token\`); --token reads a token or API key from stdin
   status    show the Claude credentials in use and whether they work (--json); exit 1 if not logged in
   logout    remove the credential stored by login
+  keys      app keys: keys create --name NAME [--models a,b] [--rpm N] [--tpm N] [--daily-tokens N]
+            [--monthly-tokens N] [--expires-at ISO-DATE], keys list, keys revoke KEY_ID (--json for JSON)
   help      show this text
 
 Configuration is by environment (GATEWAY_HOST, GATEWAY_PORT, GATEWAY_API_KEY, GATEWAY_DATA_DIR,
@@ -51,6 +54,9 @@ async function main(): Promise<void> {
       return;
     case 'logout':
       process.exitCode = await logoutCommand();
+      return;
+    case 'keys':
+      process.exitCode = await keysCommand(process.argv.slice(3));
       return;
     case 'help':
     case '--help':

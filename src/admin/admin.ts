@@ -6,7 +6,7 @@ import type { ConversationStore } from '../conversations/stores/store.js';
 import type { TurnMeter, TurnSummary } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import { AppKeys, type AppKey, type KeyState } from './app-keys.js';
-import { admit } from './limits.js';
+import { admit, modelAllowed } from './limits.js';
 import { dayOf, monthOf } from './periods.js';
 import { ADMIN_KEY_ID, UsageBook, type UsageCounts } from './usage.js';
 
@@ -79,6 +79,7 @@ export class Admin {
             if (!set.size && this.writing.get(caller.id) === set) this.writing.delete(caller.id);
           });
         set.add(p);
+        return p;
       },
     };
   }
@@ -99,6 +100,13 @@ export class Admin {
       }),
     );
   }
+}
+
+/** The models a caller sees listed: an app key with an allowlist sees only those it may use. */
+export function visibleModels<M extends { id: string; resolved: string }>(caller: Caller | undefined, models: M[]): M[] {
+  if (caller?.kind !== 'app' || !caller.key.models) return models;
+  const key = caller.key;
+  return models.filter((m) => modelAllowed(key, { requested: m.id, resolved: m.resolved }));
 }
 
 /** The caller the key check put on the request. */

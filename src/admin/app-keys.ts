@@ -71,7 +71,7 @@ export class AppKeys {
       created_at: new Date(now).toISOString(),
       revoked_at: null,
     };
-    await this.store.putRow(TABLE, hashKey(key), record);
+    await this.write(hashKey(key), record);
     return { key, record };
   }
 
@@ -87,8 +87,20 @@ export class AppKeys {
     const [hash, key] = found;
     if (key.revoked_at) return key; // revoking twice changes nothing
     const revoked = { ...key, revoked_at: new Date(now).toISOString() };
-    await this.store.putRow(TABLE, hash, revoked);
+    await this.write(hash, revoked);
     return revoked;
+  }
+
+  /** A key row written where every replica sees it, or a 503 that says why not (a Redis outage). */
+  private async write(hash: string, record: AppKey): Promise<void> {
+    try {
+      await this.store.putRow(TABLE, hash, record);
+    } catch {
+      throw new GatewayError('unavailable', 'The key store is unavailable: app keys are made and revoked only where every replica sees them. Retry once Redis is back.', {
+        code: 'key_store_unavailable',
+        retryAfterSec: 5,
+      });
+    }
   }
 
   /** What a presented key is: a usable app key, or why not. */

@@ -155,7 +155,7 @@ export class Engine {
     } catch (e) {
       // Refused or failed before it ran (limits, the queue, an unknown model): still a request of its key.
       // A model name that resolves to nothing is not repeated into the books (it could be anything).
-      ctx.meter?.ended({ model: this.catalog?.get(req.model)?.resolved ?? '(unknown)', status: signal.aborted ? 499 : asGatewayError(e).status, usage: emptyUsage(), costUsd: 0, durationMs: 0 });
+      void ctx.meter?.ended({ model: this.catalog?.get(req.model)?.resolved ?? '(unknown)', status: signal.aborted ? 499 : asGatewayError(e).status, usage: emptyUsage(), costUsd: 0, durationMs: 0 });
       throw e;
     }
   }
@@ -262,10 +262,10 @@ export class Engine {
     let outcome = 'error';
     /** Reported to the key's meter once, with what the client was told (the final event's usage). */
     let metered = false;
-    const meter = (status: number, usage: Usage, costUsd: number) => {
+    const meter = async (status: number, usage: Usage, costUsd: number) => {
       if (metered || !spec.meter) return;
       metered = true;
-      spec.meter.ended({ model: tooling?.model ?? this.catalog?.get(req.model)?.resolved ?? req.model, status, usage, costUsd, ttftMs: firstTokenMs, durationMs: Date.now() - startedAt });
+      await spec.meter.ended({ model: tooling?.model ?? this.catalog?.get(req.model)?.resolved ?? req.model, status, usage, costUsd, ttftMs: firstTokenMs, durationMs: Date.now() - startedAt });
     };
     let failedStatus: number | undefined;
     /** Set when the turn was handed to the client for tool calls: the process is parked, not killed. */
@@ -322,8 +322,8 @@ export class Engine {
           // Set before the yield: a consumer that stops at the final event closes this generator there.
           outcome = ev.stopReason;
           final = ev;
-          // Before the client hears of the end: its next request must find this turn's tokens counted.
-          meter(200, ev.usage, ev.costUsd);
+          // Booked before the client hears of the end: its next request, on any replica, finds them counted.
+          await meter(200, ev.usage, ev.costUsd);
           this.observe(gen, (o) => o.onTurnSuccess?.());
           handedOver = ev.stopReason === 'tool_use' && pausedIds !== undefined;
           await this.conversations.rememberThinking(conversation, answer.message());
@@ -381,7 +381,7 @@ export class Engine {
         },
         'turn finished',
       );
-      meter(signal.aborted ? 499 : (failedStatus ?? 502), usage, 0);
+      void meter(signal.aborted ? 499 : (failedStatus ?? 502), usage, 0);
     }
   }
 

@@ -80,8 +80,8 @@ export interface TurnSummary {
 export interface TurnMeter {
   /** Throws a GatewayError (403, 429) when the turn may not start. */
   admit(model: { requested: string; resolved: string }): Promise<void>;
-  /** Once per turn, whether it ran, failed or was refused (never throws). */
-  ended(summary: TurnSummary): void;
+  /** Once per turn, whether it ran, failed or was refused; settles when the usage is booked (never rejects). */
+  ended(summary: TurnSummary): Promise<void>;
 }
 
 export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'refusal' | 'pause_turn';
