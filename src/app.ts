@@ -2,7 +2,11 @@
 // gateway key (with failed keys throttled), every response with a request id.
 import { Hono, type Context } from 'hono';
 import { registerAuthRoutes, type AuthRouteDeps } from './auth/routes.js';
-import { keyMatches, presentedKey } from './config/api-key.js';
+import { Admin, callerOf, visibleModels } from './admin/admin.js';
+import { keyCheck } from './admin/access.js';
+import { registerAdminRoutes } from './admin/routes.js';
+import { WebSessions } from './auth/web-session.js';
+import { registerDashboard } from './dashboard/routes.js';
 import { registerChatCompletions } from './dialects/openai-chat/route.js';
 import { registerAnthropicMessages } from './dialects/anthropic-messages/route.js';
 import { anthropicModel, anthropicModelList } from './dialects/anthropic-messages/models.js';
@@ -10,19 +14,26 @@ import { errorShapeFor, speaksAnthropic } from './dialects/dialect.js';
 import { registerResponses } from './dialects/openai-responses/route.js';
 import { openAIModel, openAIModelList } from './dialects/openai-chat/models.js';
 import { clip, GatewayError } from './errors.js';
-import { ownerId, type RouteDeps } from './http/context.js';
+import type { RouteDeps } from './http/context.js';
 import { AuthThrottle, clientAddress, parseTrustProxy } from './http/auth-throttle.js';
 import { OpenStreams, requestScope } from './http/request-scope.js';
 import { errorResponse, requestIdOf, requestIds } from './http/respond.js';
+import { GatewayObserver } from './metrics/observer.js';
+import { registerMetricsRoute } from './metrics/route.js';
 
 export interface AppDeps extends RouteDeps {
   keys: string[];
   isReady: () => boolean;
   /** The Claude login routes (/auth); absent, /auth is just another path behind the key. */
   auth?: Omit<AuthRouteDeps, 'throttle' | 'addressOf'>;
+  /** App keys and usage (made from the store when absent). */
+  admin?: Admin;
   /** The open streams a shutdown ends (server.ts keeps them). */
   streams?: OpenStreams;
 }
+
+/** Paths that check their own credentials: /metrics (also a scrape key) and /dashboard (also the web session). */
+const selfGuarded = (path: string) => path === '/metrics' || path === '/dashboard' || path.startsWith('/dashboard/');
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
@@ -38,9 +49,13 @@ export function createApp(deps: AppDeps): Hono {
     log: deps.log,
   });
   const addressOf = (c: Context) => clientAddress(c, trust);
+  const sessions = new WebSessions();
+  const observer = new GatewayObserver({ engine: deps.engine, authStatus: deps.auth && (() => deps.auth!.auth.status()), turnTimeoutMs: deps.config.turnTimeoutMs });
 
   // Every response carries a request id, and every log line about a request names it.
   app.use('*', requestIds(deps.log));
+  // Every request is counted (route, model, status, key) once answered: metrics/.
+  app.use('*', observer.middleware());
   app.use('*', async (c, next) => {
     const t0 = Date.now();
     await requestScope.run({ c, streams }, next);
@@ -49,31 +64,27 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/health', (c) => (deps.isReady() ? c.json({ status: 'ok' }) : c.json({ status: 'starting' }, 503)));
 
-  app.use('*', async (c, next) => {
-    if (c.req.path === '/health') return next();
-    // /auth checks the key itself: as a header, or through the page's session cookie (auth/routes.ts).
-    if (deps.auth && (c.req.path === '/auth' || c.req.path.startsWith('/auth/'))) return next();
-    const key = presentedKey((n) => c.req.header(n));
-    // A refused address is not told whether its key is right (or the refusal would not slow guessing).
-    const addr = key ? addressOf(c) : '';
-    const wait = key ? throttle.retryAfter(addr) : undefined;
-    if (wait !== undefined) return errorResponse(c, AuthThrottle.refusal(wait), errorShapeFor(c));
-    if (!key || !keyMatches(key, deps.keys)) {
-      if (key) throttle.fail(addr);
-      return errorResponse(c, new GatewayError('authentication', key ? 'Incorrect API key provided.' : 'Missing API key: send it as Authorization: Bearer <key> or x-api-key.', { code: 'invalid_api_key' }), errorShapeFor(c));
-    }
-    c.set('owner' as never, ownerId(key) as never);
-    return next();
-  });
+  // Every path but /health needs a key: the admin key anywhere, an app key on the model APIs only.
+  // /metrics and /dashboard check their own (a scrape key; the web session), with the same 403 for app keys.
+  const admin = deps.admin ?? new Admin({ store: deps.store, log: deps.log, adminKeys: deps.keys, usageRetentionDays: deps.config.usageRetentionDays });
+  const check = keyCheck({ admin, throttle, addressOf, sessions: deps.auth ? sessions : undefined });
+  app.use('*', (c, next) => (selfGuarded(c.req.path) ? next() : check(c, next)));
+  const isAppKey = async (key: string) => {
+    const who = await admin.identify(key);
+    return 'caller' in who && who.caller.kind === 'app';
+  };
 
-  if (deps.auth) registerAuthRoutes(app, { ...deps.auth, throttle, addressOf });
+  if (deps.auth) registerAuthRoutes(app, { ...deps.auth, throttle, addressOf, sessions });
+  registerAdminRoutes(app, admin, () => deps.engine.catalog);
+  registerMetricsRoute(app, { observer, adminKeys: deps.keys, metricsKey: deps.config.metricsKey, isAppKey, throttle, addressOf });
+  registerDashboard(app, { observer, engine: deps.engine, sessions, adminKeys: deps.keys, isAppKey, throttle, addressOf });
   registerChatCompletions(app, deps);
   registerAnthropicMessages(app, deps);
   registerResponses(app, deps);
 
   app.get('/stats', (c) => c.json(deps.engine.stats()));
 
-  app.get('/v1/models', (c) => (speaksAnthropic(c) ? anthropicModelList : openAIModelList)(c, deps.engine.catalog?.list() ?? []));
+  app.get('/v1/models', (c) => (speaksAnthropic(c) ? anthropicModelList : openAIModelList)(c, visibleModels(callerOf(c), deps.engine.catalog?.list() ?? [])));
   app.get('/v1/models/:id{.+}', (c) => {
     const m = deps.engine.catalog?.get(c.req.param('id'));
     if (!m) return errorResponse(c, new GatewayError('model_not_found', `The model '${clip(c.req.param('id'))}' does not exist.`, { param: 'model', code: 'model_not_found' }), errorShapeFor(c));

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// claude-code-gateway [serve|login|status|logout]: the gateway's command line.
+// claude-code-gateway [serve|login|status|logout|keys]: the gateway's command line.
+import { keysCommand } from './admin/cli-commands.js';
 import { loginCommand, logoutCommand, statusCommand } from './auth/cli-commands.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { ClaudeBinaryError } from './engine/claude-binary.js';
-import { startGateway } from './server.js';
+import { loginAdvice, startGateway } from './server.js';
 
 const HELP = `claude-code-gateway: OpenAI and Anthropic APIs served by the Claude Code CLI
 
@@ -14,6 +15,8 @@ Commands:
   login     log in with Claude (runs \`claude setup-token\`); --token reads a token or API key from stdin
   status    show the Claude credentials in use and whether they work (--json); exit 1 if not logged in
   logout    remove the credential stored by login
+  keys      app keys: keys create --name NAME [--models a,b] [--rpm N] [--tpm N] [--daily-tokens N]
+            [--monthly-tokens N] [--expires-at ISO-DATE], keys list, keys revoke KEY_ID (--json for JSON)
   help      show this text
 
 Configuration is by environment (GATEWAY_HOST, GATEWAY_PORT, GATEWAY_API_KEY, GATEWAY_DATA_DIR,
@@ -26,6 +29,8 @@ async function serveCommand(): Promise<void> {
   const key = gw.keys[0];
   const shown = config.apiKeys.length ? '(the key from GATEWAY_API_KEY)' : key;
   process.stdout.write(`\nclaude-code-gateway ${gw.cliVersion}\n  OpenAI base URL:    ${gw.url}/v1\n  Anthropic base URL: ${gw.url}\n  API key:            ${shown}\n\n`);
+  const login = loginAdvice(gw.auth, gw.url);
+  if (login) process.stdout.write(`  ! ${login}\n\n`);
   let signals = 0;
   const shutdown = (sig: string) => {
     if (signals++) process.exit(1);
@@ -49,6 +54,9 @@ async function main(): Promise<void> {
       return;
     case 'logout':
       process.exitCode = await logoutCommand();
+      return;
+    case 'keys':
+      process.exitCode = await keysCommand(process.argv.slice(3));
       return;
     case 'help':
     case '--help':

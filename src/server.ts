@@ -12,6 +12,7 @@ import { bundledClaudePath, claudeVersion } from './engine/claude-binary.js';
 import { openStore } from './conversations/stores/open-store.js';
 import { Engine } from './engine/engine.js';
 import { prepareWorkDir } from './engine/workdir.js';
+import { Admin } from './admin/admin.js';
 import { createApp } from './app.js';
 import { OpenStreams } from './http/request-scope.js';
 import { createLogger, type Logger } from './log.js';
@@ -34,6 +35,8 @@ export interface Gateway {
   /** The Claude credentials in use, and their status. */
   auth: AuthService;
   logins: LoginManager;
+  /** App keys and usage. */
+  admin: Admin;
   stop(): Promise<void>;
 }
 
@@ -62,7 +65,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const logins = new LoginManager({ claudePath, baseEnv: env, dataDir: config.dataDir, auth, log, timeoutMs: config.loginTimeoutMs });
   let ready = false;
   const streams = new OpenStreams();
-  const app = createApp({ config, engine, store, log, keys: keyInfo.keys, isReady: () => ready, streams, auth: { auth, logins, keys: keyInfo.keys, log } });
+  const admin = new Admin({ store, log, adminKeys: keyInfo.keys, usageRetentionDays: config.usageRetentionDays });
+  const app = createApp({ config, engine, store, log, keys: keyInfo.keys, isReady: () => ready, streams, admin, auth: { auth, logins, keys: keyInfo.keys, log } });
   await engine.init();
   for (const m of opts.prewarm ?? []) engine.prewarm(m);
 
@@ -78,6 +82,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   if (keyInfo.generatedFile) {
     log.info({ file: keyInfo.generatedFile }, keyInfo.created ? 'generated an API key' : 'using the stored API key');
   }
+  const login = loginAdvice(auth, url);
+  if (login) log.warn({ loginUrl: `${url}/auth`, loginCommand: 'claude-code-gateway login' }, login);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -88,6 +94,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     cliVersion,
     auth,
     logins,
+    admin,
     stop: () =>
       (stopping ??= (async () => {
         ready = false;
@@ -110,11 +117,20 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         clearTimeout(wait);
         clearTimeout(cutTimer);
         cut();
+        await admin.flush();
         await store.close();
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         await closed;
       })()),
   };
+}
+
+/** What to tell an operator at start-up when Claude Code has no credentials (undefined when it has). */
+export function loginAdvice(auth: Pick<AuthService, 'status'>, url: string): string | undefined {
+  const s = auth.status();
+  if (s.authenticated) return undefined;
+  const why = s.method ? `its credential (${s.source}) was refused or has expired` : 'no credential was found';
+  return `Claude is not logged in (${why}): requests will fail until it is. Log in in a browser at ${url}/auth (with the gateway's API key), or run \`claude-code-gateway login\` on this machine.`;
 }
 
 const DATA_DIR_ERRORS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST']);

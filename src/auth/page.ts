@@ -36,13 +36,18 @@ export function pageCsp(nonce: string): string {
   return `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
 }
 
-export function renderKeyForm(nonce: string, error?: string): string {
+/** Pages the key form may return to once the key is right (never a client-chosen address). */
+export const SIGN_IN_TARGETS = ['/auth', '/dashboard'] as const;
+export type SignInTarget = (typeof SIGN_IN_TARGETS)[number];
+
+export function renderKeyForm(nonce: string, error?: string, opts: { next?: SignInTarget } = {}): string {
+  const next = opts.next ?? '/auth';
   return layout(
     'Sign in — claude-code-gateway',
     `<h1>claude-code-gateway</h1>
-<p>Enter the gateway's API key to manage its Claude login.</p>
+<p>Enter the gateway's API key to ${next === '/dashboard' ? 'open its dashboard' : 'manage its Claude login'}.</p>
 ${error ? `<div class="flash error" role="alert">${esc(error)}</div>` : ''}
-<form method="post" action="/auth/session" class="card">
+<form method="post" action="/auth/session" class="card">${next === '/auth' ? '' : `<input type="hidden" name="next" value="${esc(next)}">`}
 <label for="key">Gateway API key</label>
 <input id="key" name="key" type="password" autocomplete="current-password" required>
 <button class="primary" type="submit">Continue</button></form>`,

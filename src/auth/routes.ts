@@ -17,7 +17,7 @@ import type { Logger } from '../log.js';
 import type { AuthService } from './auth-service.js';
 import { classifySecret } from './credentials-store.js';
 import { LoginBusyError, type LoginManager } from './login-manager.js';
-import { pageCsp, renderAuthPage, renderKeyForm } from './page.js';
+import { pageCsp, renderAuthPage, renderKeyForm, SIGN_IN_TARGETS } from './page.js';
 import { csrfMatches, WebSessions, type Flash, type WebSession } from './web-session.js';
 
 export interface AuthRouteDeps {
@@ -28,12 +28,14 @@ export interface AuthRouteDeps {
   /** Failed key checks here count with the API's (app.ts): an address guessing keys is refused a while. */
   throttle?: AuthThrottle;
   addressOf?: (c: Context) => string;
+  /** The page's sessions, shared with the other parts behind the same sign-in (the dashboard, the admin API). */
+  sessions?: WebSessions;
 }
 
 const BODY_LIMIT = 64 * 1024;
 const codeSchema = z.object({ code: z.string().trim().min(1, 'Paste the code from the sign-in page.').max(4096).regex(/^[\x21-\x7e]+$/, 'The code has characters a sign-in code never has.') });
 const tokenSchema = z.object({ token: z.string().trim().min(1, 'Paste a token or an API key.').max(4096) });
-const keySchema = z.object({ key: z.string().min(1).max(1024) });
+const keySchema = z.object({ key: z.string().min(1).max(1024), next: z.enum(SIGN_IN_TARGETS).catch('/auth').default('/auth') });
 
 const isForm = (c: Context) => /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(c.req.header('content-type') ?? '');
 
@@ -83,7 +85,8 @@ export function registerAuthRoutes(app: Hono, deps: AuthRouteDeps): void {
   /** Seconds this client must wait before its next key is checked, if it is refused now. */
   const refusedFor = (c: Context) => (throttle ? throttle.retryAfter(addressOf(c)) : undefined);
   const failed = (c: Context) => throttle?.fail(addressOf(c));
-  const sessions = new WebSessions();
+  // Shared with the admin API (app.ts), which takes the same session as the admin key.
+  const sessions = deps.sessions ?? new WebSessions();
   const sessionOf = new WeakMap<Request, WebSession>();
 
   /** A form post answers with a redirect back to the page (and a message on it); an API call with JSON. */
@@ -145,22 +148,25 @@ export function registerAuthRoutes(app: Hono, deps: AuthRouteDeps): void {
   app.post('/auth/session', async (c) => {
     if (!(await sameOrigin(c))) return forbidden(c, 'Sign in from the /auth page of this gateway.');
     let key: string;
+    let next: (typeof SIGN_IN_TARGETS)[number] = '/auth';
     try {
-      key = validate(keySchema, await c.req.parseBody()).key;
+      const form = await c.req.parseBody();
+      if (form.next === '/dashboard') next = '/dashboard';
+      ({ key, next } = validate(keySchema, form));
     } catch {
-      return html(c, (n) => renderKeyForm(n, 'Enter the gateway API key.'), 401);
+      return html(c, (n) => renderKeyForm(n, 'Enter the gateway API key.', { next }), 401);
     }
     const wait = refusedFor(c);
     if (wait !== undefined) {
       c.header('Retry-After', String(wait));
-      return html(c, (n) => renderKeyForm(n, `Too many wrong keys from this address: try again in ${wait} s.`), 429);
+      return html(c, (n) => renderKeyForm(n, `Too many wrong keys from this address: try again in ${wait} s.`, { next }), 429);
     }
     if (!keyMatches(key, keys)) {
       failed(c);
-      return html(c, (n) => renderKeyForm(n, 'That is not the gateway API key.'), 401);
+      return html(c, (n) => renderKeyForm(n, 'That is not the gateway API key.', { next }), 401);
     }
     sessions.create(c);
-    return c.redirect('/auth', 303);
+    return c.redirect(next, 303);
   });
 
   app.post('/auth/session/end', (c) => {

@@ -1,5 +1,5 @@
-// Sessions for the /auth page: entering the gateway key once sets an HttpOnly, SameSite=Strict
-// cookie scoped to /auth. Each session has its own CSRF token that every form post must carry.
+// Sessions for the /auth page and the /dashboard: entering the gateway key once sets an HttpOnly,
+// SameSite=Strict cookie (path /, so the dashboard and the admin API it calls get it too). Each session has its own CSRF token that every form post must carry.
 // Sessions live in memory: a restarted gateway asks for the key again, which is the safe default.
 import crypto from 'node:crypto';
 import type { Context } from 'hono';
@@ -30,7 +30,7 @@ export class WebSessions {
     const s: WebSession = { id: crypto.randomBytes(32).toString('base64url'), csrf: crypto.randomBytes(32).toString('base64url'), expires: Date.now() + TTL_MS };
     this.sessions.set(s.id, s);
     const secure = new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
-    setCookie(c, SESSION_COOKIE, s.id, { httpOnly: true, sameSite: 'Strict', path: '/auth', secure, maxAge: TTL_MS / 1000 });
+    setCookie(c, SESSION_COOKIE, s.id, { httpOnly: true, sameSite: 'Strict', path: '/', secure, maxAge: TTL_MS / 1000 });
     return s;
   }
 
@@ -48,7 +48,7 @@ export class WebSessions {
 
   end(c: Context, s: WebSession | undefined): void {
     if (s) this.sessions.delete(s.id);
-    deleteCookie(c, SESSION_COOKIE, { path: '/auth' });
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
   }
 
   private sweep(): void {

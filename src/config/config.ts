@@ -26,6 +26,8 @@ const schema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: intish.max(65535).default(4000),
   apiKeys: z.array(z.string().min(8, 'API keys must be at least 8 characters')).default([]),
+  /** A key that may read /metrics and nothing else (a Prometheus scraper's). */
+  metricsKey: z.string().min(16, 'the metrics key must be at least 16 characters').optional(),
   dataDir: z.string().min(1).default(path.join(os.homedir(), '.claude-code-gateway')),
   claudePath: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -105,6 +107,8 @@ const schema = z.object({
   redisUrl: z.string().min(1).optional(),
   /** How long conversations (transcripts, points) and stored responses are kept after their last use. */
   conversationRetentionDays: z.coerce.number().positive().default(30),
+  /** How long per-day usage (/admin/usage, key totals) is kept. */
+  usageRetentionDays: intish.min(1).max(3660).default(90),
   /** How long a finished conversation's CLI process stays live for its next turn (0: never). */
   conversationIdleMs: intish.default(5 * 60_000),
   /** Memory all idle CLI processes (live conversations and warm ones) may hold together, in MB. */
@@ -120,6 +124,7 @@ const ENV_NAMES: Record<string, keyof GatewayConfig> = {
   GATEWAY_HOST: 'host',
   GATEWAY_PORT: 'port',
   GATEWAY_API_KEY: 'apiKeys',
+  GATEWAY_METRICS_KEY: 'metricsKey',
   GATEWAY_DATA_DIR: 'dataDir',
   GATEWAY_CLAUDE_PATH: 'claudePath',
   GATEWAY_LOG_LEVEL: 'logLevel',
@@ -151,6 +156,7 @@ const ENV_NAMES: Record<string, keyof GatewayConfig> = {
   GATEWAY_REDIS_URL: 'redisUrl',
   GATEWAY_CONVERSATION_RETENTION_DAYS: 'conversationRetentionDays',
   GATEWAY_CONVERSATION_IDLE_MS: 'conversationIdleMs',
+  GATEWAY_USAGE_RETENTION_DAYS: 'usageRetentionDays',
   GATEWAY_IDLE_MEMORY_MB: 'idleMemoryMb',
 };
 const LIST_KEYS = new Set<keyof GatewayConfig>(['apiKeys', 'builtinTools', 'trustProxy']);

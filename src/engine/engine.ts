@@ -10,23 +10,25 @@ import { AnswerCollector } from '../conversations/answer.js';
 import { Conversations, type ConversationPlan } from '../conversations/conversations.js';
 import type { ConversationStore } from '../conversations/stores/store.js';
 import { captureTemplate } from '../conversations/template-capture.js';
-import { GatewayError } from '../errors.js';
+import { asGatewayError, GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CliProcess } from './cli-process.js';
 import { toMcpResult } from './client-tools.js';
+import { EventHub, type TurnStart } from './events.js';
 import { FrameTranslator } from './frames.js';
 import { Limiter } from './limiter.js';
 import { ModelCatalog, type ModelEntry } from './models.js';
 import { ParkedTurns } from './parked-turns.js';
 import { ProcessPool } from './pool.js';
 import { ProcessFactory, type TurnShape } from './process-factory.js';
+import { countProcessStates } from './process-states.js';
 import type { AnthropicBlock } from './prompt.js';
 import { applyStopSequences } from './stop-sequences.js';
 import { StructuredOutputRewriter } from './structured-output.js';
 import { checkToolHistory, planTools, trailingResults, type ToolPlan } from './tool-requests.js';
 import { ToolSession } from './tool-session.js';
 import { NEUTRAL_SYSTEM_PROMPT, shapeTurn } from './turn-shape.js';
-import type { Turn, TurnContext, TurnEvent, TurnRequest } from './types.js';
+import { emptyUsage, type Turn, type TurnContext, type TurnEvent, type TurnMeter, type TurnRequest, type Usage } from './types.js';
 
 /** A turn with client tools: its session, and for a resumed turn the live frames to go on reading. */
 interface Tooling {
@@ -51,10 +53,15 @@ interface RunSpec {
   conversation: ConversationPlan;
   /** False when the client gets the answer whole (not streamed). */
   streaming?: boolean;
+  /** What observers were told when the turn started (events.ts). */
+  started: TurnStart;
+  meter?: TurnMeter;
 }
 
-function newTurn(model: string, events: AsyncIterable<TurnEvent>): Turn {
-  return { id: crypto.randomUUID().replace(/-/g, ''), model, created: Math.floor(Date.now() / 1000), events };
+const newTurnId = () => crypto.randomUUID().replace(/-/g, '');
+
+function newTurn(id: string, model: string, events: AsyncIterable<TurnEvent>): Turn {
+  return { id, model, created: Math.floor(Date.now() / 1000), events };
 }
 
 export { NEUTRAL_SYSTEM_PROMPT };
@@ -90,11 +97,14 @@ export class Engine {
   private readonly cacheTokens = { read: 0, write: 0 };
   /** Bumped per credential switch: a turn that started under older credentials reports nothing. */
   private credentialGen = 0;
+  /** Observers of turns and the warm pool (metrics, the dashboard). */
+  readonly events: EventHub;
 
   constructor(private readonly deps: EngineDeps) {
     const c = deps.config;
+    this.events = new EventHub(deps.log);
     this.limiter = new Limiter(c.maxConcurrency, c.maxQueue, c.queueTimeoutMs, () => c.fallbackRetryAfterSec);
-    this.pool = new ProcessPool({ perProfile: c.warmPerProfile, maxProfiles: c.warmProfiles, idleMs: c.warmIdleMs, maxIdlePerProfile: c.maxConcurrency });
+    this.pool = new ProcessPool({ perProfile: c.warmPerProfile, maxProfiles: c.warmProfiles, idleMs: c.warmIdleMs, maxIdlePerProfile: c.maxConcurrency, onTake: (how) => this.events.emit((l) => l.warmTake?.(how)) });
     this.processes = new ProcessFactory(deps);
     this.parked = new ParkedTurns(c.maxParkedTurns, c.toolResultTimeoutMs, deps.log);
     this.conversations = new Conversations({
@@ -140,8 +150,20 @@ export class Engine {
   }
 
   async start(req: TurnRequest, signal: AbortSignal, ctx: TurnContext = {}): Promise<Turn> {
+    try {
+      return await this.begin(req, signal, ctx);
+    } catch (e) {
+      // Refused or failed before it ran (limits, the queue, an unknown model): still a request of its key.
+      // A model name that resolves to nothing is not repeated into the books (it could be anything).
+      void ctx.meter?.ended({ model: this.catalog?.get(req.model)?.resolved ?? '(unknown)', status: signal.aborted ? 499 : asGatewayError(e).status, usage: emptyUsage(), costUsd: 0, durationMs: 0 });
+      throw e;
+    }
+  }
+
+  private async begin(req: TurnRequest, signal: AbortSignal, ctx: TurnContext): Promise<Turn> {
     if (this.draining) throw new GatewayError('unavailable', 'The gateway is shutting down; retry on another instance.', { retryAfterSec: 5 });
     const model = this.resolveModel(req.model);
+    await ctx.meter?.admit({ requested: req.model, resolved: model.resolved });
     const plan = planTools(req);
     checkToolHistory(req.messages, (id) => this.parked.has(id));
     const { shape, shapeKey, conversationKey } = shapeTurn(req, model, plan.tools);
@@ -169,7 +191,8 @@ export class Engine {
     }
     const tooling = this.tooling(proc, plan, shapeKey, model.resolved);
     const gen = this.credentialGen;
-    return newTurn(model.resolved, this.run({ proc, prompt: conversation.prompt, req, signal, release, queueMs, gen, tooling, shapeKey, conversation, streaming: ctx.streaming }));
+    const started = this.started(model.resolved, conversation, queueMs, false);
+    return newTurn(started.id, model.resolved, this.run({ proc, prompt: conversation.prompt, req, signal, release, queueMs, gen, tooling, shapeKey, conversation, streaming: ctx.streaming, started, meter: ctx.meter }));
   }
 
   private tooling(proc: CliProcess, plan: ToolPlan, shapeKey: string, model: string): Tooling | undefined {
@@ -206,11 +229,16 @@ export class Engine {
     for (const r of results) if (wanted.has(r.callId)) parked.server.answer(r.callId, toMcpResult(r.content, r.isError));
     const tooling: Tooling = { session: new ToolSession(parked.server), shapeKey, model: parked.model, frames: parked.frames };
     const queueMs = Date.now() - queuedAt;
-    return newTurn(parked.model, this.run({ proc: parked.proc, prompt: [], req, signal, release, queueMs, gen: this.credentialGen, tooling, shapeKey, conversation: conversation(), streaming: ctx.streaming }));
+    const continued = conversation();
+    const started = this.started(parked.model, continued, queueMs, true);
+    return newTurn(started.id, parked.model, this.run({ proc: parked.proc, prompt: [], req, signal, release, queueMs, gen: this.credentialGen, tooling, shapeKey, conversation: continued, streaming: ctx.streaming, started, meter: ctx.meter }));
   }
 
   private async *run(spec: RunSpec): AsyncGenerator<TurnEvent> {
     const { proc, prompt, req, signal, release, queueMs, gen, tooling, conversation } = spec;
+    /** What the client was told at the end (the final event), and why the turn failed if it did. */
+    let final: Extract<TurnEvent, { type: 'done' }> | undefined;
+    let failure: GatewayError | undefined;
     const c = this.deps.config;
     const answer = new AnswerCollector();
     /** The session the CLI runs, and the uuid of the last transcript entry it reported. */
@@ -232,6 +260,14 @@ export class Engine {
     // Client tool calls reach the client under their own names; tool calls the CLI runs itself do not.
     const session = tooling?.session ?? new ToolSession();
     let outcome = 'error';
+    /** Reported to the key's meter once, with what the client was told (the final event's usage). */
+    let metered = false;
+    const meter = async (status: number, usage: Usage, costUsd: number) => {
+      if (metered || !spec.meter) return;
+      metered = true;
+      await spec.meter.ended({ model: tooling?.model ?? this.catalog?.get(req.model)?.resolved ?? req.model, status, usage, costUsd, ttftMs: firstTokenMs, durationMs: Date.now() - startedAt });
+    };
+    let failedStatus: number | undefined;
     /** Set when the turn was handed to the client for tool calls: the process is parked, not killed. */
     let pausedIds: string[] | undefined;
     let handedOver = false;
@@ -285,6 +321,9 @@ export class Engine {
         if (ev.type === 'done') {
           // Set before the yield: a consumer that stops at the final event closes this generator there.
           outcome = ev.stopReason;
+          final = ev;
+          // Booked before the client hears of the end: its next request, on any replica, finds them counted.
+          await meter(200, ev.usage, ev.costUsd);
           this.observe(gen, (o) => o.onTurnSuccess?.());
           handedOver = ev.stopReason === 'tool_use' && pausedIds !== undefined;
           await this.conversations.rememberThinking(conversation, answer.message());
@@ -300,6 +339,8 @@ export class Engine {
       }
     } catch (e) {
       if (e instanceof GatewayError && e.kind === 'upstream_auth') this.observe(gen, (o) => o.onUpstreamAuthFailure?.(e));
+      failure = asGatewayError(e);
+      failedStatus = asGatewayError(e).status;
       throw e;
     } finally {
       clearTimeout(timer);
@@ -316,9 +357,12 @@ export class Engine {
         release();
         void proc.kill();
       }
-      const usage = translator.usageSoFar();
+      const usage = final?.usage ?? translator.usageSoFar();
       this.cacheTokens.read += usage.cacheReadTokens;
       this.cacheTokens.write += usage.cacheCreationTokens;
+      const totalMs = Date.now() - startedAt;
+      const end = { outcome, wasReady, readyMs, ttftMs: firstTokenMs, totalMs, usage, costUsd: final?.costUsd, error: failure };
+      this.events.emit((l) => l.turnEnd?.(spec.started, end));
       this.deps.log.info(
         {
           turn: proc.id,
@@ -328,7 +372,7 @@ export class Engine {
           wasReady,
           readyMs,
           ttftMs: firstTokenMs,
-          totalMs: Date.now() - startedAt,
+          totalMs,
           outcome,
           cacheRead: usage.cacheReadTokens,
           cacheWrite: usage.cacheCreationTokens,
@@ -337,6 +381,7 @@ export class Engine {
         },
         'turn finished',
       );
+      void meter(signal.aborted ? 499 : (failedStatus ?? 502), usage, 0);
     }
   }
 
@@ -363,6 +408,12 @@ export class Engine {
     this.pool.giveBack(key, proc);
   }
 
+  private started(model: string, conversation: ConversationPlan, queueMs: number, toolResults: boolean): TurnStart {
+    const t: TurnStart = { id: newTurnId(), model, path: conversation.path, queueMs, startedAt: Date.now(), toolResults };
+    this.events.emit((l) => l.turnStart?.(t));
+    return t;
+  }
+
   private observe(gen: number, call: (o: TurnObserver) => void): void {
     const o = this.deps.observer;
     if (!o || gen !== this.credentialGen) return;
@@ -375,6 +426,11 @@ export class Engine {
 
   liveProcesses(): number {
     return this.processes.live.size;
+  }
+
+  /** Every CLI process by what it is doing now (process-states.ts). */
+  processStates() {
+    return countProcessStates(this.processes.live, this.pool.idleProcesses());
   }
 
   /** CLI processes started so far (the cost process reuse saves). */
@@ -395,6 +451,7 @@ export class Engine {
       turns_parked_for_tools: this.parked.size,
       warm_pool_hits: this.pool.hits,
       warm_pool_misses: this.pool.misses,
+      warm_pool_taken_starting: this.pool.takenStarting,
       conversations_live: this.conversations.live.size,
       conversation_paths: { ...this.conversations.paths },
       idle_memory_bytes: this.conversations.live.idleBytes(),

@@ -5,6 +5,7 @@
 // another, unless process reuse clears it and gives it back. Warm processes do not count against the
 // concurrency limit; they share the idle memory budget with live conversations.
 import type { CliProcess } from './cli-process.js';
+import type { WarmTake } from './events.js';
 
 export interface PoolOptions {
   perProfile: number;
@@ -12,6 +13,8 @@ export interface PoolOptions {
   idleMs: number;
   /** Idle processes a shape may keep when finished processes come back for reuse (giveBack). */
   maxIdlePerProfile: number;
+  /** Told how each take went (metrics). */
+  onTake?: (how: WarmTake) => void;
 }
 
 interface Profile {
@@ -25,8 +28,11 @@ export class ProcessPool {
   private readonly profiles = new Map<string, Profile>();
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
+  /** Takes that found a process that had finished starting. */
   hits = 0;
+  /** Takes that did not: one still starting (also counted in takenStarting) or none at all. */
   misses = 0;
+  takenStarting = 0;
 
   constructor(private readonly opts: PoolOptions) {
     this.sweeper = setInterval(() => this.sweep(), Math.min(opts.idleMs, 30_000));
@@ -47,9 +53,13 @@ export class ProcessPool {
       const i = p.idle.findIndex((x) => x.state === 'ready');
       proc = p.idle.splice(i >= 0 ? i : 0, 1)[0];
     }
-    // A hit is a process that had finished starting; one still starting saves only part of the wait.
-    if (proc?.state === 'ready') this.hits++;
+    // A hit is a process that had finished starting; one still starting saves only part of the wait,
+    // so it is a miss (a burst that outruns the pool must not look served warm).
+    const how: WarmTake = proc?.state === 'ready' ? 'hit' : proc ? 'starting' : 'cold';
+    if (how === 'hit') this.hits++;
     else this.misses++;
+    if (how === 'starting') this.takenStarting++;
+    this.opts.onTake?.(how);
     this.remember(key, make);
     return proc ?? make();
   }

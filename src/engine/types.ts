@@ -61,6 +61,27 @@ export interface TurnContext {
   hint?: string;
   /** False when the client gets the answer whole: a stream cut upstream is then recovered whatever the re-fetched answer says. */
   streaming?: boolean;
+  /** Limits and usage of the key behind the request (src/admin): asked before the turn starts, told when it ends. */
+  meter?: TurnMeter;
+}
+
+/** How a turn ended, as its usage is recorded: the usage is what the client was told. */
+export interface TurnSummary {
+  /** The resolved model id (the requested name when the turn failed before it was resolved). */
+  model: string;
+  /** The HTTP status the client got (499: the client went away). */
+  status: number;
+  usage: Usage;
+  costUsd: number;
+  ttftMs?: number;
+  durationMs: number;
+}
+
+export interface TurnMeter {
+  /** Throws a GatewayError (403, 429) when the turn may not start. */
+  admit(model: { requested: string; resolved: string }): Promise<void>;
+  /** Once per turn, whether it ran, failed or was refused; settles when the usage is booked (never rejects). */
+  ended(summary: TurnSummary): Promise<void>;
 }
 
 export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'refusal' | 'pause_turn';

@@ -50,7 +50,9 @@ export class AuthThrottle {
   }
 
   /** Count a failed attempt; returns the seconds the address is now refused for, if it is. */
-  fail(addr: string): number | undefined {
+  fail(addr: string, detail: Record<string, unknown> = {}): number | undefined {
+    // Every failed key is worth an operator's look (a misconfigured client, a leaked or guessed key).
+    this.opts.log?.warn({ client: addr, ...detail }, 'authentication failed: wrong, unknown, revoked or expired API key');
     if (this.opts.freeFailures <= 0) return undefined;
     const now = this.now();
     const e = this.entry(addr) ?? { failures: 0, lastFailure: now, blockedUntil: 0 };

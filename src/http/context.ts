@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Context } from 'hono';
 import type { GatewayConfig } from '../config/config.js';
 import type { Engine } from '../engine/engine.js';
+import type { TurnMeter } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import type { ConversationStore } from '../conversations/stores/store.js';
 
@@ -20,6 +21,11 @@ export interface RouteDeps {
  */
 export function ownerOf(c: Context): string {
   return (c.get('owner' as never) as string | undefined) ?? 'anonymous';
+}
+
+/** The limits and usage book of the request's key (set by the key check for the model APIs). */
+export function meterOf(c: Context): TurnMeter | undefined {
+  return c.get('meter' as never) as TurnMeter | undefined;
 }
 
 export function ownerId(key: string): string {

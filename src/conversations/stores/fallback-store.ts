@@ -3,7 +3,13 @@
 // failed request. Reads try the fallback too when the primary has nothing, because whatever was
 // written during an outage lives only there; deletes go to both for the same reason.
 import type { Logger } from 'pino';
-import type { ConversationStore, SessionKey, SessionStoreEntry } from './store.js';
+import type { ConversationStore, CounterRows, SessionKey, SessionStoreEntry } from './store.js';
+
+function sumRow(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, n] of Object.entries(b)) out[k] = (out[k] ?? 0) + n;
+  return out;
+}
 
 const WARN_EVERY_MS = 30_000;
 
@@ -89,6 +95,80 @@ export class FallbackStore implements ConversationStore {
       () => this.primary.deleteRecord(ns, key),
       () => this.fallback.deleteRecord(ns, key),
     );
+  }
+
+  // Rows (app keys) are shared state whose writes must not diverge between replicas: a write needs
+  // the primary (it fails during an outage), and is mirrored to the fallback, so that during an
+  // outage every replica still knows the keys it last saw. A read from the primary refreshes the
+  // mirror when they differ (a key created or revoked on another replica).
+
+  async getRow<T>(table: string, row: string): Promise<T | undefined> {
+    let got: T | undefined;
+    try {
+      got = await this.primary.getRow<T>(table, row);
+    } catch (err) {
+      this.failed('getRow', err);
+      return this.fallback.getRow<T>(table, row);
+    }
+    if (got !== undefined) void this.mirror(table, row, got);
+    return got;
+  }
+
+  private async mirror(table: string, row: string, value: unknown): Promise<void> {
+    try {
+      const mine = await this.fallback.getRow(table, row);
+      if (JSON.stringify(mine) !== JSON.stringify(value)) await this.fallback.putRow(table, row, value);
+    } catch (err) {
+      this.log.warn({ err: err instanceof Error ? err.message : String(err), table }, 'could not mirror a row to the fallback store');
+    }
+  }
+
+  async putRow(table: string, row: string, value: unknown): Promise<void> {
+    await this.primary.putRow(table, row, value);
+    await this.fallback.putRow(table, row, value);
+  }
+
+  async readRows<T>(table: string): Promise<Record<string, T>> {
+    let got: Record<string, T>;
+    try {
+      got = await this.primary.readRows<T>(table);
+    } catch (err) {
+      this.failed('readRows', err);
+      return this.fallback.readRows<T>(table);
+    }
+    for (const [row, value] of Object.entries(got)) void this.mirror(table, row, value);
+    return got;
+  }
+
+  // Counters go to the primary, or during an outage to the fallback; a read adds the two, so counts
+  // made during an outage are not lost once it is over (each count lives in exactly one of them).
+  // During an outage each replica counts alone: shared limits hold per replica until Redis is back.
+
+  addCounters(table: string, row: string, add: Record<string, number>, ttlMs: number): Promise<Record<string, number>> {
+    return this.either(
+      'addCounters',
+      async () => {
+        const mine = await this.primary.addCounters(table, row, add, ttlMs);
+        const theirs = (await this.fallback.readCounters(table))[row];
+        return theirs ? sumRow(mine, theirs) : mine;
+      },
+      async () => {
+        const mine = await this.fallback.addCounters(table, row, add, ttlMs);
+        return mine;
+      },
+    );
+  }
+
+  async readCounters(table: string): Promise<CounterRows> {
+    const [p, f] = await Promise.allSettled([this.primary.readCounters(table), this.fallback.readCounters(table)]);
+    if (f.status === 'rejected') throw f.reason;
+    if (p.status === 'rejected') {
+      this.failed('readCounters', p.reason);
+      return f.value;
+    }
+    const out: CounterRows = { ...p.value };
+    for (const [row, fields] of Object.entries(f.value)) out[row] = out[row] ? sumRow(out[row], fields) : fields;
+    return out;
   }
 
   async close(): Promise<void> {

@@ -5,11 +5,23 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { sessionKey, type ConversationStore, type SessionKey, type SessionStoreEntry } from './store.js';
+import { sessionKey, type ConversationStore, type CounterRows, type SessionKey, type SessionStoreEntry } from './store.js';
 
 interface RecordFile {
   value: unknown;
   expiresAt: number;
+}
+
+/** A table (app keys, usage counters): one JSON file of rows; expiresAt 0 is never. */
+interface TableFile {
+  expiresAt: number;
+  rows: Record<string, unknown>;
+}
+
+interface CachedTable {
+  mtimeMs: number;
+  size: number;
+  data: TableFile;
 }
 
 const hashName = (s: string) => crypto.createHash('sha256').update(s).digest('hex').slice(0, 40);
@@ -18,6 +30,10 @@ export class FileStore implements ConversationStore {
   readonly kind = 'file';
   private readonly sessions: string;
   private readonly records: string;
+  private readonly tables: string;
+  /** Tables as last read or written, with the file's stamp: re-read when another process (the
+   * `keys` command) changed the file, so a revocation made there counts at once here too. */
+  private readonly tableCache = new Map<string, CachedTable>();
   private readonly sweeper: NodeJS.Timeout;
   /** Appends per session run one after another, so a transcript's lines stay in order. */
   private readonly writing = new Map<string, Promise<void>>();
@@ -28,6 +44,8 @@ export class FileStore implements ConversationStore {
   ) {
     this.sessions = path.join(root, 'sessions');
     this.records = path.join(root, 'records');
+    this.tables = path.join(root, 'tables');
+    fs.mkdirSync(this.tables, { recursive: true, mode: 0o700 });
     fs.mkdirSync(this.sessions, { recursive: true, mode: 0o700 });
     fs.mkdirSync(this.records, { recursive: true, mode: 0o700 });
     this.sweeper = setInterval(() => void this.sweep(), Math.min(retentionMs, 3_600_000));
@@ -98,6 +116,83 @@ export class FileStore implements ConversationStore {
     await fsp.rm(this.recordFile(ns, key), { force: true });
   }
 
+  private tableFile(table: string): string {
+    return path.join(this.tables, `${hashName(`table\0${table}`)}.json`);
+  }
+
+  private async loadTable(table: string): Promise<TableFile> {
+    const file = this.tableFile(table);
+    let st: fs.Stats;
+    try {
+      st = await fsp.stat(file);
+    } catch {
+      this.tableCache.delete(file);
+      return { expiresAt: 0, rows: {} };
+    }
+    let cached = this.tableCache.get(file);
+    if (!cached || cached.mtimeMs !== st.mtimeMs || cached.size !== st.size) {
+      try {
+        cached = { mtimeMs: st.mtimeMs, size: st.size, data: JSON.parse(await fsp.readFile(file, 'utf8')) as TableFile };
+      } catch {
+        return { expiresAt: 0, rows: {} }; // replaced meanwhile: the next read sees the new file
+      }
+      this.tableCache.set(file, cached);
+    }
+    const t = cached.data;
+    return t.expiresAt && t.expiresAt <= Date.now() ? { expiresAt: 0, rows: {} } : t;
+  }
+
+  /** Read, change and write a table; changes to one table run one after another in this process. */
+  private async updateTable<R>(table: string, change: (t: TableFile) => R, ttlMs?: number): Promise<R> {
+    const file = this.tableFile(table);
+    const prev = this.writing.get(file) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      const cur = await this.loadTable(table);
+      const t: TableFile = { expiresAt: cur.expiresAt, rows: { ...cur.rows } };
+      const result = change(t);
+      if (ttlMs !== undefined) t.expiresAt = Date.now() + ttlMs;
+      const tmp = `${file}.${process.pid}.${crypto.randomUUID()}.tmp`;
+      await fsp.writeFile(tmp, JSON.stringify(t), { mode: 0o600 });
+      await fsp.rename(tmp, file);
+      const st = await fsp.stat(file).catch(() => undefined);
+      if (st) this.tableCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, data: t });
+      return result;
+    });
+    this.writing.set(file, next.then(() => {}, () => {}));
+    return next;
+  }
+
+  async getRow<T>(table: string, row: string): Promise<T | undefined> {
+    await this.writing.get(this.tableFile(table));
+    return (await this.loadTable(table)).rows[row] as T | undefined;
+  }
+
+  async putRow(table: string, row: string, value: unknown): Promise<void> {
+    await this.updateTable(table, (t) => void (t.rows[row] = value ?? null));
+  }
+
+  async readRows<T>(table: string): Promise<Record<string, T>> {
+    await this.writing.get(this.tableFile(table));
+    return { ...(await this.loadTable(table)).rows } as Record<string, T>;
+  }
+
+  addCounters(table: string, row: string, add: Record<string, number>, ttlMs: number): Promise<Record<string, number>> {
+    return this.updateTable(
+      table,
+      (t) => {
+        const r = { ...((t.rows[row] as Record<string, number> | undefined) ?? {}) };
+        for (const [field, n] of Object.entries(add)) r[field] = (r[field] ?? 0) + n;
+        t.rows[row] = r;
+        return { ...r };
+      },
+      ttlMs,
+    );
+  }
+
+  async readCounters(table: string): Promise<CounterRows> {
+    return this.readRows<Record<string, number>>(table);
+  }
+
   /** Remove transcripts untouched for longer than the retention, and expired records. */
   async sweep(): Promise<void> {
     const now = Date.now();
@@ -120,6 +215,20 @@ export class FileStore implements ConversationStore {
         } catch {
           /* removed meanwhile, or unreadable: the next sweep tries again */
         }
+      }
+    }
+    // Tables go by their own expiry alone (app keys never expire; counters do).
+    for (const name of await fsp.readdir(this.tables).catch(() => [] as string[])) {
+      if (!name.endsWith('.json')) continue;
+      const file = path.join(this.tables, name);
+      try {
+        const t = JSON.parse(await fsp.readFile(file, 'utf8')) as TableFile;
+        if (t.expiresAt && t.expiresAt <= now) {
+          await fsp.rm(file, { force: true });
+          this.tableCache.delete(file);
+        }
+      } catch {
+        /* being replaced: the next sweep looks again */
       }
     }
   }

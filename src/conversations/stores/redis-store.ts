@@ -4,7 +4,7 @@
 // command timeout), so a FallbackStore in front of it can serve the call from disk instead of waiting.
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { sessionKey, type ConversationStore, type SessionKey, type SessionStoreEntry } from './store.js';
+import { sessionKey, type ConversationStore, type CounterRows, type SessionKey, type SessionStoreEntry } from './store.js';
 
 export interface RedisStoreOptions {
   /** How long a transcript lives after its last append; the default TTL of records. */
@@ -34,8 +34,23 @@ redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return pushed
 `;
 
+// Counters: one hash per table, a field per row and counter ("row|field"), incremented together
+// so a row's counters move at once; the table's expiry restarts with each change.
+// KEYS: hash. ARGV: ttlMs, row, then (field, amount) pairs. Returns (field, value) pairs.
+const ADD_COUNTERS_LUA = `
+local out = {}
+for i = 3, #ARGV, 2 do
+  local v = redis.call('HINCRBYFLOAT', KEYS[1], ARGV[2] .. '|' .. ARGV[i], ARGV[i + 1])
+  out[#out + 1] = ARGV[i]
+  out[#out + 1] = v
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return out
+`;
+
 type Scripted = Redis & {
   ccgAppend(list: string, uuids: string, retentionMs: number, ...pairs: string[]): Promise<number>;
+  ccgAddCounters(hash: string, ttlMs: number, row: string, ...pairs: (string | number)[]): Promise<string[]>;
 };
 
 /** The URL as it may appear in a log line: no password, no user name. */
@@ -81,6 +96,7 @@ export class RedisStore implements ConversationStore {
       retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5_000),
     });
     redis.defineCommand('ccgAppend', { numberOfKeys: 2, lua: APPEND_LUA });
+    redis.defineCommand('ccgAddCounters', { numberOfKeys: 1, lua: ADD_COUNTERS_LUA });
     this.redis = redis as Scripted;
     const where = redactRedisUrl(url);
     redis.on('error', (err: Error) => {
@@ -179,6 +195,48 @@ export class RedisStore implements ConversationStore {
 
   async deleteRecord(ns: string, key: string): Promise<void> {
     await (await this.ready()).del(this.rKey(ns, key));
+  }
+
+  private tKey(table: string): string {
+    return `${this.prefix}t:${table}`;
+  }
+  private cKey(table: string): string {
+    return `${this.prefix}c:${table}`;
+  }
+
+  async getRow<T>(table: string, row: string): Promise<T | undefined> {
+    const text = await (await this.ready()).hget(this.tKey(table), row);
+    return text === null ? undefined : (JSON.parse(text) as T);
+  }
+
+  async putRow(table: string, row: string, value: unknown): Promise<void> {
+    await (await this.ready()).hset(this.tKey(table), row, JSON.stringify(value ?? null));
+  }
+
+  async readRows<T>(table: string): Promise<Record<string, T>> {
+    const all = await (await this.ready()).hgetall(this.tKey(table));
+    const out: Record<string, T> = {};
+    for (const [row, text] of Object.entries(all)) out[row] = JSON.parse(text) as T;
+    return out;
+  }
+
+  async addCounters(table: string, row: string, add: Record<string, number>, ttlMs: number): Promise<Record<string, number>> {
+    const pairs = Object.entries(add).flatMap(([field, n]) => [field, n]);
+    const got = await (await this.ready()).ccgAddCounters(this.cKey(table), Math.max(1, Math.ceil(ttlMs)), row, ...pairs);
+    const out: Record<string, number> = {};
+    for (let i = 0; i < got.length; i += 2) out[got[i]] = Number(got[i + 1]);
+    return out;
+  }
+
+  async readCounters(table: string): Promise<CounterRows> {
+    const all = await (await this.ready()).hgetall(this.cKey(table));
+    const out: CounterRows = {};
+    for (const [name, value] of Object.entries(all)) {
+      // Split at the last '|': field names are ours, a row (a model name) might hold one.
+      const at = name.lastIndexOf('|');
+      (out[name.slice(0, at)] ??= {})[name.slice(at + 1)] = Number(value);
+    }
+    return out;
   }
 
   async close(): Promise<void> {

@@ -13,8 +13,22 @@ export interface ConversationStore extends SessionStore {
   /** Write a record; it expires ttlMs after this write (default: the store's retention). */
   putRecord(ns: string, key: string, value: unknown, ttlMs?: number): Promise<void>;
   deleteRecord(ns: string, key: string): Promise<void>;
+  /** One row of a table of JSON rows (app keys): rows never expire; a row is replaced whole. */
+  getRow<T>(table: string, row: string): Promise<T | undefined>;
+  putRow(table: string, row: string, value: unknown): Promise<void>;
+  /** Every row of a table (empty when it has none). */
+  readRows<T>(table: string): Promise<Record<string, T>>;
+  /**
+   * Add to numeric fields of one row of a counter table (usage, rate windows), atomically per row,
+   * and return that row's fields after the addition. The table expires ttlMs after its last change.
+   */
+  addCounters(table: string, row: string, add: Record<string, number>, ttlMs: number): Promise<Record<string, number>>;
+  /** Every row of a counter table (empty when absent or expired). */
+  readCounters(table: string): Promise<Record<string, Record<string, number>>>;
   close(): Promise<void>;
 }
+
+export type CounterRows = Record<string, Record<string, number>>;
 
 /** Session transcripts are keyed by session id alone: the gateway's CLI processes all share one
  * working directory, and a session id is a random UUID only the gateway's own records lead to. */

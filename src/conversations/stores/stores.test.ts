@@ -93,6 +93,39 @@ function contract(name: string, open: () => Promise<ConversationStore>, opts: { 
       assert.equal(await store.getRecord('point', k), undefined);
     });
 
+    it('puts, gets, replaces and lists rows of a table, tables kept apart', async () => {
+      const table = `keys-${crypto.randomUUID()}`;
+      assert.equal(await store.getRow(table, 'h1'), undefined);
+      assert.deepEqual(await store.readRows(table), {});
+      await store.putRow(table, 'h1', { id: 'k1', revoked_at: null });
+      await store.putRow(table, 'h2', { id: 'k2' });
+      await store.putRow(table, 'h1', { id: 'k1', revoked_at: 'now' });
+      assert.deepEqual(await store.getRow(table, 'h1'), { id: 'k1', revoked_at: 'now' });
+      assert.deepEqual(await store.readRows(table), { h1: { id: 'k1', revoked_at: 'now' }, h2: { id: 'k2' } });
+      assert.deepEqual(await store.readRows(`${table}-other`), {});
+    });
+
+    it('adds counters atomically per row and returns the row after the addition', async () => {
+      const table = `usage-${crypto.randomUUID()}`;
+      const row = 'key_1\tclaude|sonnet\topenai-chat'; // tabs and a '|' in a row name survive
+      assert.deepEqual(await store.addCounters(table, row, { requests: 1, cost_usd: 0.1 }, 60_000), { requests: 1, cost_usd: 0.1 });
+      await Promise.all(Array.from({ length: 20 }, () => store.addCounters(table, row, { requests: 1, cost_usd: 0.2 }, 60_000)));
+      await store.addCounters(table, 'other', { tokens: 7 }, 60_000);
+      const rows = await store.readCounters(table);
+      assert.deepEqual(Object.keys(rows).sort(), [row, 'other'].sort());
+      assert.equal(rows[row].requests, 21);
+      assert.ok(Math.abs(rows[row].cost_usd - 4.1) < 1e-9);
+      assert.deepEqual(rows.other, { tokens: 7 });
+      assert.deepEqual(await store.readCounters(`${table}-none`), {});
+    });
+
+    it('expires a counter table ttl after its last change', async () => {
+      const table = `rate-${crypto.randomUUID()}`;
+      await store.addCounters(table, 'r', { requests: 1 }, 60);
+      await eventually(async () => Object.keys(await store.readCounters(table)).length === 0);
+      assert.deepEqual(await store.addCounters(table, 'r', { requests: 1 }, 60_000), { requests: 1 }, 'an expired table starts again from zero');
+    });
+
     it('expires a record after its ttl', async () => {
       const k = crypto.randomUUID();
       await store.putRecord('point', k, 1, 60);
@@ -148,6 +181,12 @@ describe('RedisStore across replicas', () => {
     }
   });
 
+  it('counts exactly when two replicas add to one row at once', async () => {
+    const table = `shared-${crypto.randomUUID()}`;
+    await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).addCounters(table, 'key', { requests: 1, tokens: 3 }, 60_000)));
+    assert.deepEqual((await a.readCounters(table)).key, { requests: 40, tokens: 120 });
+  });
+
   it('never logs the password of its URL', () => {
     assert.equal(redactRedisUrl('redis://user:s3cret@host:6379/0'), 'redis://***:***@host:6379/0');
     assert.equal(redactRedisUrl('not a url'), '[unparseable redis url]');
@@ -190,6 +229,49 @@ describe('FallbackStore through a Redis outage', () => {
     } finally {
       await store.close();
       await own.stop();
+    }
+  });
+
+  it('rows: a write needs Redis (refused in an outage), reads come from the mirror every replica keeps', async () => {
+    const own = await startRedis();
+    const redis = new RedisStore(own.url, { retentionMs: 60_000, log: silent });
+    const store = new FallbackStore(redis, new FileStore(tmpDir(), 60_000), silent);
+    // Another replica's view of the same Redis, with its own disk.
+    const otherDisk = new FileStore(tmpDir(), 60_000);
+    const other = new FallbackStore(new RedisStore(own.url, { retentionMs: 60_000, log: silent }), otherDisk, silent);
+    try {
+      await store.putRow('appkeys', 'h1', { id: 'k1', revoked_at: null });
+      assert.deepEqual(await other.getRow('appkeys', 'h1'), { id: 'k1', revoked_at: null }, 'seen through Redis');
+      await eventually(async () => (await otherDisk.getRow('appkeys', 'h1')) !== undefined); // mirrored on read
+      await store.putRow('appkeys', 'h1', { id: 'k1', revoked_at: 'now' });
+      assert.deepEqual(await other.getRow('appkeys', 'h1'), { id: 'k1', revoked_at: 'now' }, 'a revocation counts at once on the other replica');
+
+      await own.kill();
+      await eventually(async () => !(await redis.ping()));
+      await assert.rejects(store.putRow('appkeys', 'h2', { id: 'k2' }), 'no key is made or revoked where other replicas cannot see it');
+      await eventually(async () => JSON.stringify(await otherDisk.getRow('appkeys', 'h1')) === JSON.stringify({ id: 'k1', revoked_at: 'now' }));
+      assert.deepEqual(await other.getRow('appkeys', 'h1'), { id: 'k1', revoked_at: 'now' }, 'served from the mirror');
+      assert.deepEqual(Object.keys(await other.readRows('appkeys')), ['h1']);
+      // Counters go on, per replica, on disk.
+      assert.deepEqual(await store.addCounters('rate', 'k1', { requests: 1 }, 60_000), { requests: 1 });
+      assert.deepEqual((await store.readCounters('rate')).k1, { requests: 1 });
+    } finally {
+      await Promise.all([store.close(), other.close()]);
+      await own.stop();
+    }
+  });
+
+  it('counters: a read adds what the primary and the fallback counted (an outage\'s counts are not lost)', async () => {
+    const primary = new FileStore(tmpDir(), 60_000);
+    const fallback = new FileStore(tmpDir(), 60_000);
+    const store = new FallbackStore(primary, fallback, silent);
+    try {
+      await fallback.addCounters('usage', 'row', { requests: 2, tokens: 10 }, 60_000); // counted during an outage
+      assert.deepEqual(await store.addCounters('usage', 'row', { requests: 1, tokens: 5 }, 60_000), { requests: 3, tokens: 15 });
+      await store.addCounters('usage', 'only-primary', { requests: 1 }, 60_000);
+      assert.deepEqual(await store.readCounters('usage'), { row: { requests: 3, tokens: 15 }, 'only-primary': { requests: 1 } });
+    } finally {
+      await store.close();
     }
   });
 

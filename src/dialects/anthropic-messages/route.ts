@@ -3,7 +3,7 @@
 // on them here.
 import type { Hono } from 'hono';
 import { readJson, validate } from '../../http/body.js';
-import { clientAbort, ownerOf, type RouteDeps } from '../../http/context.js';
+import { clientAbort, meterOf, ownerOf, type RouteDeps } from '../../http/context.js';
 import { errorResponse } from '../../http/respond.js';
 import { streamTurn } from '../../http/turn-stream.js';
 import { resolveRemoteMedia } from '../shared/remote-media.js';
@@ -23,7 +23,7 @@ export function registerAnthropicMessages(app: Hono, deps: RouteDeps): void {
     try {
       const body = validate(messagesRequestSchema, await readJson(c, config.bodyLimitBytes, config.maxJsonDepth));
       const req = await resolveRemoteMedia(toTurnRequest(body), config);
-      const turn = await engine.start(req, ac.signal, { owner: ownerOf(c), streaming: !!body.stream });
+      const turn = await engine.start(req, ac.signal, { owner: ownerOf(c), streaming: !!body.stream, meter: meterOf(c) });
       if (!body.stream) return c.json(await collectMessage(turn));
 
       const encoder = new MessageStreamEncoder(turn);

@@ -1,7 +1,7 @@
 // POST /v1/chat/completions: route -> adapter -> engine -> encoder, in a straight line.
 import type { Hono } from 'hono';
 import { readJson, validate } from '../../http/body.js';
-import { clientAbort, ownerOf, type RouteDeps } from '../../http/context.js';
+import { clientAbort, meterOf, ownerOf, type RouteDeps } from '../../http/context.js';
 import { errorResponse } from '../../http/respond.js';
 import { streamTurn } from '../../http/turn-stream.js';
 import { openAIErrorBody } from '../shared/openai-error.js';
@@ -16,7 +16,7 @@ export function registerChatCompletions(app: Hono, deps: RouteDeps): void {
     const ac = clientAbort(c);
     try {
       const body = validate(chatRequestSchema, await readJson(c, config.bodyLimitBytes, config.maxJsonDepth));
-      const turn = await engine.start(await resolveRemoteMedia(toTurnRequest(body), config), ac.signal, { owner: ownerOf(c), streaming: !!body.stream });
+      const turn = await engine.start(await resolveRemoteMedia(toTurnRequest(body), config), ac.signal, { owner: ownerOf(c), streaming: !!body.stream, meter: meterOf(c) });
       if (!body.stream) return c.json(await collectCompletion(turn, turn.events));
 
       const encoder = new ChunkEncoder(turn, body.stream_options?.include_usage === true);

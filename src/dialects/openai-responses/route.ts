@@ -5,7 +5,7 @@
 import type { Hono } from 'hono';
 import type { Turn, TurnEvent } from '../../engine/types.js';
 import { readJson, validate } from '../../http/body.js';
-import { clientAbort, ownerOf, type RouteDeps } from '../../http/context.js';
+import { clientAbort, meterOf, ownerOf, type RouteDeps } from '../../http/context.js';
 import { errorResponse } from '../../http/respond.js';
 import { streamTurn } from '../../http/turn-stream.js';
 import { openAIErrorBody } from '../shared/openai-error.js';
@@ -25,7 +25,7 @@ export function registerResponses(app: Hono, deps: RouteDeps): void {
       const owner = ownerOf(c);
       const { history, input } = await prepareInput(store, owner, body);
       const req = await resolveRemoteMedia(toTurnRequest({ ...body, input }, history), config);
-      const turn = await engine.start(req, ac.signal, { owner, streaming: !!body.stream });
+      const turn = await engine.start(req, ac.signal, { owner, streaming: !!body.stream, meter: meterOf(c) });
 
       /** Keeps a finished (completed or incomplete) response; a failed one never gets here. */
       const keep = async (final: Record<string, unknown> | undefined) => {
