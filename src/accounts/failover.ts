@@ -1,0 +1,34 @@
+// A turn that fails because of its credential (a limit, a refusal, an overloaded account) before the
+// client has had any of it is run again on the next credential. Nothing is yielded until the first
+// event of an attempt, and an event yielded is never taken back: after the first byte a failure is the
+// client's to see. The attempt that failed has already told the pool (engine: Accounts.onFailure).
+import type { TurnEvent } from '../engine/types.js';
+import { isCredentialFailure, NoCredentialLeft } from './failures.js';
+
+export interface Attempt {
+  account: string | undefined;
+  events: AsyncIterable<TurnEvent>;
+}
+
+export async function* withFailover(first: Attempt, again: (tried: Set<string>) => Promise<Attempt>, signal: AbortSignal): AsyncGenerator<TurnEvent> {
+  const tried = new Set<string>();
+  let attempt = first;
+  for (;;) {
+    let sent = false;
+    try {
+      for await (const ev of attempt.events) {
+        sent = true;
+        yield ev;
+      }
+      return;
+    } catch (e) {
+      if (sent || signal.aborted || attempt.account === undefined || !isCredentialFailure(e)) throw e;
+      tried.add(attempt.account);
+      try {
+        attempt = await again(tried);
+      } catch (next) {
+        throw next instanceof NoCredentialLeft ? e : next;
+      }
+    }
+  }
+}
