@@ -199,8 +199,8 @@ export class Accounts {
       h.refused = { at: now, reason: e.kind === 'permission' ? 'the Anthropic API refused it (permission_error)' : 'the Anthropic API refused it (authentication failed): log in again' };
       this.deps.log.warn({ account: m.name, kind: e.kind }, 'claude credential refused');
     } else {
-      const until = now + (e.extra.retryAfterSec ?? 10) * 1000;
-      h.coolingUntil = Math.max(h.coolingUntil, until);
+      // A plan window the CLI just reported exhausted governs by itself (its exact reset); else the delay the error carries.
+      if (planBlockedUntil(h.plan, now) === undefined) h.coolingUntil = Math.max(h.coolingUntil, now + (e.extra.retryAfterSec ?? 10) * 1000);
       h.coolingWhy = e.kind === 'rate_limited' ? 'rate limited by the Anthropic API' : 'the Anthropic API was overloaded';
       if (e.kind === 'rate_limited') h.lastLimitedAt = now;
       this.deps.log.warn({ account: m.name, kind: e.kind, until: new Date(h.coolingUntil).toISOString() }, 'claude credential cooling down');
