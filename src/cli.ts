@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // claude-code-gateway [serve|login|status|logout]: the gateway's command line.
+import { accountsCommand } from './accounts/cli-commands.js';
 import { loginCommand, logoutCommand, statusCommand } from './auth/cli-commands.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { ClaudeBinaryError } from './engine/claude-binary.js';
@@ -11,7 +12,9 @@ Usage: claude-code-gateway [command]
 
 Commands:
   serve     start the gateway (default)
-  login     log in with Claude (runs \`claude setup-token\`); --token reads a token or API key from stdin
+  login     log in with Claude (runs \`claude setup-token\`); --token reads a token or API key from stdin;
+            --name NAME [--priority N] [--role primary|overflow] adds it to the pool of credentials
+  accounts  the pool of credentials: list [--json] | disable NAME | enable NAME | remove NAME
   status    show the Claude credentials in use and whether they work (--json); exit 1 if not logged in
   logout    remove the credential stored by login
   help      show this text
@@ -49,6 +52,9 @@ async function main(): Promise<void> {
       return;
     case 'logout':
       process.exitCode = await logoutCommand();
+      return;
+    case 'accounts':
+      process.exitCode = await accountsCommand(process.argv.slice(3));
       return;
     case 'help':
     case '--help':

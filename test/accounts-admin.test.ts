@@ -1,0 +1,164 @@
+// Managing the pool at run time (issue 13): adding a credential verifies it with a real request first
+// (a refused one is never stored), disabling and removing take effect on the next turn (a conversation
+// on a removed credential moves), the pool survives a restart, secrets never come back out; bad input
+// (duplicate names, unknown credentials) is a clear error that disturbs nothing. And the command line.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import OpenAI from 'openai';
+import { ACCOUNTS_FILE } from '../src/accounts/store.js';
+import { credentialOf, startFakeUpstream } from './support/fake-upstream.js';
+import { modelRequests } from './support/conversation.js';
+import { startHarness, TEST_KEY, type Harness } from './support/harness.js';
+
+const DEFAULT_KEY = 'sk-ant-test-upstream';
+const TEAM_B = 'sk-ant-oat01-team-b-00000000000000000000000000';
+const REFUSED = 'sk-ant-oat01-refused-0000000000000000000000000';
+const KEEPER = 'sk-ant-api03-keeper-00000000000000000000000000';
+
+const who = (h: Harness) => modelRequests(h.upstream).map((r) => credentialOf(r.headers));
+const call = async (h: Harness, method: string, p: string, body?: object) => {
+  const res = await fetch(`${h.gw.url}${p}`, {
+    method,
+    headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, text, json: JSON.parse(text) as any };
+};
+const names = async (h: Harness) => (await call(h, 'GET', '/auth/accounts')).json.accounts.map((a: any) => a.name);
+
+test('add (verified first), refuse bad input without disturbing anything, move a conversation off a removed credential, keep the pool across a restart', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-pool-'));
+  const upstream = await startFakeUpstream();
+  let h = await startHarness({}, { dataDir, upstream });
+  try {
+    const openai = new OpenAI({ baseURL: h.baseURL, apiKey: TEST_KEY, maxRetries: 0 });
+    const added = await call(h, 'POST', '/auth/accounts', { name: 'team-b', token: TEAM_B, priority: -1 });
+    assert.equal(added.status, 200, added.text);
+    assert.equal(added.json.account.name, 'team-b');
+    assert.equal(added.json.account.kind, 'oauth_token');
+    assert.ok(added.json.account.last_verified_at, 'verified by a real request');
+    assert.deepEqual(who(h), [TEAM_B], 'the verification request ran with the new credential');
+    const file = path.join(dataDir, ACCOUNTS_FILE);
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    assert.ok(fs.readFileSync(file, 'utf8').includes(TEAM_B), 'stored');
+
+    // Bad input: clear errors, nothing else changes.
+    const fileBefore = fs.readFileSync(file, 'utf8');
+    const dup = await call(h, 'POST', '/auth/accounts', { name: 'team-b', token: KEEPER });
+    assert.equal(dup.status, 400);
+    assert.equal(dup.json.error.code, 'duplicate_name');
+    assert.match(dup.json.error.message, /already in the pool/);
+    assert.equal((await call(h, 'POST', '/auth/accounts', { name: 'default', token: KEEPER })).json.error.code, 'duplicate_name');
+    assert.equal((await call(h, 'POST', '/auth/accounts', { name: 'bad name!', token: KEEPER })).json.error.param, 'name');
+    assert.equal((await call(h, 'POST', '/auth/accounts', { name: 'x', token: 'not-a-token' })).json.error.param, 'token');
+    for (const [m, p] of [['POST', '/auth/accounts/nobody/disable'], ['POST', '/auth/accounts/nobody/enable'], ['DELETE', '/auth/accounts/nobody']]) {
+      const r = await call(h, m, p);
+      assert.equal(r.status, 404, p);
+      assert.equal(r.json.error.code, 'account_not_found');
+      assert.match(r.json.error.message, /no Claude credential named 'nobody'/);
+    }
+    h.upstream.credentials.set(REFUSED, { status: 401 });
+    const refused = await call(h, 'POST', '/auth/accounts', { name: 'refused', token: REFUSED });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.json.error.code, 'verification_failed');
+    assert.match(refused.json.error.message, /'refused' was not added: a test request with it failed/);
+    assert.equal(fs.readFileSync(file, 'utf8'), fileBefore, 'nothing stored');
+    assert.deepEqual(await names(h), ['default', 'team-b']);
+    const removeDefault = await call(h, 'DELETE', '/auth/accounts/default');
+    assert.equal(removeDefault.status, 400);
+    assert.equal(removeDefault.json.error.code, 'account_not_removable');
+
+    // Secrets never come back out.
+    for (const p of ['/auth/accounts', '/auth/status']) {
+      const r = await call(h, 'GET', p);
+      assert.ok(!r.text.includes(TEAM_B) && !r.text.includes(DEFAULT_KEY), `${p} holds no secret`);
+    }
+    const page = await (await fetch(`${h.gw.url}/auth`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).text();
+    assert.match(page, /id="account-team-b"/);
+    assert.ok(!page.includes(TEAM_B));
+
+    // A conversation on team-b (priority -1); team-b is removed at run time: its next turn moves.
+    const liveOnB = async () => (await call(h, 'GET', '/auth/accounts')).json.accounts.find((a: any) => a.name === 'team-b').live_conversations;
+    const liveBefore = await liveOnB();
+    const history: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: '[[reply:one]]' }];
+    const first = await openai.chat.completions.create({ model: 'sonnet', messages: history });
+    history.push({ role: 'assistant', content: first.choices[0].message.content }, { role: 'user', content: '[[reply:two]]' });
+    assert.equal(who(h).at(-1), TEAM_B);
+    assert.equal(await liveOnB(), liveBefore + 1, 'its live conversation is counted on its credential');
+    const removed = await call(h, 'DELETE', '/auth/accounts/team-b');
+    assert.equal(removed.status, 200, removed.text);
+    assert.deepEqual(await names(h), ['default']);
+    const second = await openai.chat.completions.create({ model: 'sonnet', messages: history });
+    assert.equal(second.choices[0].message.content, 'two');
+    assert.equal(who(h).at(-1), DEFAULT_KEY, 'the conversation moved to the remaining credential');
+    assert.ok(!fs.readFileSync(file, 'utf8').includes(TEAM_B), 'the secret is gone from the file');
+
+    // Disable and enable; then the pool outlives a restart.
+    assert.equal((await call(h, 'POST', '/auth/accounts', { name: 'keeper', token: KEEPER, priority: -2, role: 'primary' })).status, 200);
+    assert.equal((await call(h, 'POST', '/auth/accounts/keeper/disable')).json.account.state, 'disabled');
+    await openai.chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: '[[reply:while disabled]]' }] });
+    assert.equal(who(h).at(-1), DEFAULT_KEY, 'a disabled credential is not used');
+    assert.equal((await call(h, 'POST', '/auth/accounts/keeper/enable')).json.account.state, 'active');
+    await h.close();
+    h = await startHarness({}, { dataDir, upstream });
+    const after = (await call(h, 'GET', '/auth/accounts')).json.accounts;
+    assert.deepEqual(after.map((a: any) => [a.name, a.priority, a.state]), [['default', 0, 'active'], ['keeper', -2, 'active']]);
+    await new OpenAI({ baseURL: h.baseURL, apiKey: TEST_KEY, maxRetries: 0 }).chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: '[[reply:after restart]]' }] });
+    assert.equal(who(h).at(-1), KEEPER, 'the restarted gateway uses the stored member');
+  } finally {
+    await h.close();
+    await upstream.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('the command line: login --name --token, accounts list, disable, enable, remove, and clear errors', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-pool-cli-'));
+  try {
+    const env = {
+      PATH: process.env.PATH,
+      HOME: dir,
+      GATEWAY_DATA_DIR: path.join(dir, 'data'),
+      ANTHROPIC_API_KEY: DEFAULT_KEY,
+      GATEWAY_ACCOUNTS: JSON.stringify([{ name: 'from-env', api_key: KEEPER, role: 'overflow' }]),
+    };
+    const run = (args: string[], input?: string) => spawnSync(process.execPath, ['--import', 'tsx', path.resolve('src/cli.ts'), ...args], { env, input, encoding: 'utf8' });
+    const login = run(['login', '--name', 'seat-2', '--priority', '3', '--token'], TEAM_B + '\n');
+    assert.equal(login.status, 0, login.stderr);
+    assert.match(login.stdout, /Stored 'seat-2'/);
+    assert.ok(!login.stdout.includes(TEAM_B));
+    const list = JSON.parse(run(['accounts', 'list', '--json']).stdout);
+    assert.deepEqual(list.map((a: any) => [a.name, a.origin, a.role, a.priority, a.disabled]), [
+      ['default', 'default', 'primary', 0, false],
+      ['from-env', 'env', 'overflow', 0, false],
+      ['seat-2', 'stored', 'primary', 3, false],
+    ]);
+    assert.ok(!JSON.stringify(list).includes(TEAM_B));
+    assert.match(run(['accounts']).stdout, /seat-2\s+oauth_token/);
+    const dup = run(['login', '--name', 'seat-2', '--token'], KEEPER + '\n');
+    assert.equal(dup.status, 1);
+    assert.match(dup.stderr, /already in the pool/);
+    assert.equal(run(['accounts', 'disable', 'from-env']).status, 0);
+    assert.equal(run(['accounts', 'disable', 'seat-2']).status, 0);
+    assert.deepEqual(JSON.parse(run(['accounts', 'list', '--json']).stdout).map((a: any) => a.disabled), [false, true, true]);
+    assert.equal(run(['accounts', 'enable', 'from-env']).status, 0);
+    const envRemove = run(['accounts', 'remove', 'from-env']);
+    assert.equal(envRemove.status, 1);
+    assert.match(envRemove.stderr, /declared in GATEWAY_ACCOUNTS/);
+    const unknown = run(['accounts', 'remove', 'nobody']);
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /no Claude credential named 'nobody'/);
+    assert.equal(run(['accounts', 'remove', 'seat-2']).status, 0);
+    assert.deepEqual(JSON.parse(run(['accounts', 'list', '--json']).stdout).map((a: any) => a.name), ['default', 'from-env']);
+    const badRole = run(['login', '--name', 'x', '--role', 'boss', '--token'], TEAM_B + '\n');
+    assert.equal(badRole.status, 2);
+    assert.match(badRole.stderr, /--role is primary or overflow/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
