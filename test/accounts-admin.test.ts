@@ -31,7 +31,7 @@ const call = async (h: Harness, method: string, p: string, body?: object) => {
 };
 const names = async (h: Harness) => (await call(h, 'GET', '/auth/accounts')).json.accounts.map((a: any) => a.name);
 
-test('add (verified first), refuse bad input without disturbing anything, move a conversation off a removed credential, keep the pool across a restart', async () => {
+test('add (verified first); bad input is refused with clear errors and disturbs nothing; secrets never come back out', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-pool-'));
   const upstream = await startFakeUpstream();
   let h = await startHarness({}, { dataDir, upstream });
@@ -82,6 +82,21 @@ test('add (verified first), refuse bad input without disturbing anything, move a
     assert.match(page, /id="account-team-b"/);
     assert.ok(!page.includes(TEAM_B));
 
+  } finally {
+    await h.close();
+    await upstream.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a credential removed at run time: its conversation moves; disable and enable; the pool is kept across a restart', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-pool-'));
+  const upstream = await startFakeUpstream();
+  let h = await startHarness({}, { dataDir, upstream });
+  try {
+    const openai = new OpenAI({ baseURL: h.baseURL, apiKey: TEST_KEY, maxRetries: 0 });
+    const file = path.join(dataDir, ACCOUNTS_FILE);
+    assert.equal((await call(h, 'POST', '/auth/accounts', { name: 'team-b', token: TEAM_B, priority: -1 })).status, 200);
     // A conversation on team-b (priority -1); team-b is removed at run time: its next turn moves.
     const liveOnB = async () => (await call(h, 'GET', '/auth/accounts')).json.accounts.find((a: any) => a.name === 'team-b').live_conversations;
     const liveBefore = await liveOnB();

@@ -180,7 +180,7 @@ export class Accounts {
     const h = this.healthOf(m);
     const wasBlocked = planBlockedUntil(h.plan, this.now()) !== undefined;
     h.plan = p;
-    if (p.status === 'rejected' && !wasBlocked) {
+    if (planBlockedUntil(p, this.now()) !== undefined && !wasBlocked) {
       h.lastLimitedAt = this.now();
       this.deps.log.warn({ account: m.name, window: p.window, resetsAt: p.resets_at }, 'claude plan window exhausted');
     }
