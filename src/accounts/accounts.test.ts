@@ -59,11 +59,12 @@ test('all limited: a 429 with the earliest reset; a plan window that is paid for
   assert.equal(a.snapshot()[0].state, 'active', 'overage pays');
   a.onRateLimit('a', { status: 'rejected', rateLimitType: 'seven_day', resetsAt: now.t / 1000 + 900 });
   a.onFailure('b', limited(300));
-  assert.throws(
-    () => a.pick(),
-    (e) => e instanceof GatewayError && e.status === 429 && e.extra.retryAfterSec === 300 && e.extra.code === 'upstream_rate_limited',
-  );
-  now.t += 301_000;
+  assert.equal(a.pick(), 'b', 'a 429 may be over sooner: the first try goes to the one that cools down first');
+  const is429 = (sec: number, code: string) => (e: unknown) => e instanceof GatewayError && e.status === 429 && e.extra.retryAfterSec === sec && e.extra.code === code;
+  assert.throws(() => a.pick(undefined, new Set(['b'])), is429(300, 'upstream_rate_limited'), 'its retry: all limited, the earliest reset');
+  a.onRateLimit('b', { status: 'rejected', rateLimitType: 'five_hour', resetsAt: now.t / 1000 + 600 });
+  assert.throws(() => a.pick(), is429(600, 'plan_limit_reached'), 'every plan used up: 429 before any turn');
+  now.t += 601_000;
   assert.equal(a.pick(), 'b');
   assert.deepEqual(
     a.snapshot().map((s) => [s.name, s.state, s.reason]),
@@ -72,6 +73,17 @@ test('all limited: a 429 with the earliest reset; a plan window that is paid for
       ['b', 'active', null],
     ],
   );
+});
+
+test('a lone credential that got a 429 or an overload is still tried (the failure stands), one at its plan limit is not', () => {
+  const { a, now } = pool([]);
+  const b = new Accounts({ dataDir: a.store.file.replace(/\/[^/]+$/, ''), env: {}, log: createLogger('silent'), now: () => now.t,
+    defaultSource: () => ({ id: 'env_api_key', method: 'api_key', source: 'env', env: {}, fingerprint: 'f', masked: null, expiresAt: null, subscription: null }) });
+  b.onFailure('default', limited(30));
+  assert.equal(b.pick('default'), 'default');
+  assert.throws(() => b.pick('default', new Set(['default'])), NoCredentialLeft);
+  b.onRateLimit('default', { status: 'rejected', rateLimitType: 'five_hour', resetsAt: now.t / 1000 + 60 });
+  assert.throws(() => b.pick('default'), (e) => e instanceof GatewayError && e.extra.code === 'plan_limit_reached' && /The Claude credential of this gateway is at its plan limit/.test(e.message));
 });
 
 test('refused credentials are skipped; when all are refused the first try still runs (and fails as before)', () => {

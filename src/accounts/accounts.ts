@@ -117,9 +117,10 @@ export class Accounts {
   /**
    * The credential a turn runs with: `preferred` (the conversation's own) while it is active and not
    * an overflow member a primary could replace; else the healthiest active member not yet `tried`.
-   * With none active: a 429 with the earliest reset when any is limited; the original credential (or
-   * any refused one) on a first try when all are refused, so the turn fails as it always did; on a
-   * retry with nothing left, NoCredentialLeft (the failure that caused the retry stands).
+   * With none active, on a first try: a 429 with the earliest reset when every usable one is at its
+   * plan limit (no CLI turn); else the one whose cooldown ends first, or (all refused) the original
+   * credential, so a lone credential fails exactly as it always did. On a retry with nothing left: the
+   * earliest reset when several are all limited, else NoCredentialLeft (the failure that caused it stands).
    */
   pick(preferred?: string, tried: ReadonlySet<string> = new Set(), forced?: string): string | undefined {
     if (forced) return forced;
@@ -143,9 +144,19 @@ export class Accounts {
       return candidates[0].name;
     }
     const limited = all.map((m) => ({ m, until: this.limitedUntil(m, now) })).filter((x): x is { m: Member; until: number } => x.until !== undefined);
-    if (limited.length) throw this.allLimited(limited, now);
-    if (tried.size) throw new NoCredentialLeft();
-    return (all.find((m) => m.name === preferred) ?? all[0]).name;
+    const unrefused = all.filter((m) => !this.healthOf(m).refused);
+    if (!tried.size) {
+      // A plan window that is used up is certain: no CLI turn starts until it resets.
+      const planBlocked = unrefused.filter((m) => planBlockedUntil(this.healthOf(m).plan, now) !== undefined);
+      if (unrefused.length && planBlocked.length === unrefused.length) throw this.allLimited(limited, now);
+      // A 429 or an overload may be over sooner than it said: the one that ends first is tried again.
+      const soft = limited.filter((x) => !planBlocked.includes(x.m) && !this.healthOf(x.m).refused).sort((a, b) => a.until - b.until);
+      if (soft.length) return (soft.find((x) => x.m.name === preferred) ?? soft[0]).m.name;
+      return (all.find((m) => m.name === preferred) ?? all[0]).name;
+    }
+    // A retry with nothing left: with several credentials all limited, the earliest reset; else the last failure stands.
+    if (all.length > 1 && unrefused.length && limited.length === unrefused.length) throw this.allLimited(limited, now);
+    throw new NoCredentialLeft();
   }
 
   private allLimited(limited: { m: Member; until: number }[], now: number): GatewayError {
