@@ -28,13 +28,14 @@ test('a 429 on one credential: the turn is answered by the next, before any byte
   try {
     h.upstream.credentials.set(DEFAULT_KEY, { status: 429 });
     const openai = new OpenAI({ baseURL: h.baseURL, apiKey: TEST_KEY, maxRetries: 0 });
+    const sentAt = Date.now();
     const r = await openai.chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: '[[reply:from the pool]]' }] });
     assert.equal(r.choices[0].message.content, 'from the pool');
     assert.deepEqual(who(h), [DEFAULT_KEY, SECOND_KEY], 'the default was tried first (priority 0), then the second');
 
     const def = await account(h, 'default');
     assert.equal(def.state, 'cooling_down');
-    assert.ok(Date.parse(def.cooling_down_until) > Date.now() + 20_000, 'cooling down for the fallback retry-after (30 s)');
+    assert.ok(Date.parse(def.cooling_down_until) >= sentAt + 29_000, 'cooling down for the fallback retry-after (30 s) from when it failed');
     const second = await account(h, 'second');
     assert.equal(second.state, 'active');
     assert.equal(second.turns_served, 1);

@@ -253,6 +253,11 @@ export class Accounts {
     });
   }
 
+  /** Forget what was seen of a member (an operator enabled it again): it is tried afresh. */
+  resetHealth(name: string): void {
+    this.health.delete(name);
+  }
+
   /** Hold a member (not yet stored) that only a forced turn may use, while it is verified. */
   holdPending(m: Member): void {
     this.pending.set(m.name, m);

@@ -109,6 +109,8 @@ export class AccountAdmin {
   async setDisabled(name: string, disabled: boolean): Promise<AccountSnapshot> {
     setDisabled(this.accounts, name, disabled);
     if (disabled) await this.engine.dropAccount(name);
+    // Enabling is the operator's word that it may work again: a refusal or cooldown seen before is forgotten.
+    else this.accounts.resetHealth(name);
     this.log.info({ account: name, disabled }, 'claude credential ' + (disabled ? 'disabled' : 'enabled'));
     return this.list().find((x) => x.name === name)!;
   }

@@ -126,7 +126,9 @@ export class AuthService {
     if (!active) return { ok: false, message: 'There are no Claude credentials to verify: log in first.', status: this.status() };
     const model = this.engine.catalog?.get('haiku') ? 'haiku' : 'default';
     try {
-      const turn = await this.engine.start({ model, maxOutputTokens: 16, messages: [{ role: 'user', content: [{ type: 'text', text: 'Reply with the word OK.' }] }] }, signal);
+      // With a pool (accounts/), the turn runs with this credential, its "default" member, and no other.
+      const ctx = this.accounts ? { account: 'default' } : {};
+      const turn = await this.engine.start({ model, maxOutputTokens: 16, messages: [{ role: 'user', content: [{ type: 'text', text: 'Reply with the word OK.' }] }] }, signal, ctx);
       for await (const ev of turn.events) if (ev.type === 'done') break;
       // The engine's observer has marked it verified.
       return { ok: true, message: `The credentials work: a request to ${turn.model} succeeded.`, status: this.status() };
