@@ -384,7 +384,7 @@ export class Engine {
     const reuse = this.deps.config.reuseProcesses && !spec.tooling;
     if (!reuse) spec.release();
     await this.conversations.finish(spec.conversation, spec.proc, spec.shapeKey, turnEnd, answer.message(), !reuse);
-    if (reuse) void this.recycle(spec.proc, spec.shapeKey).finally(spec.release);
+    if (reuse) void this.recycle(spec.proc, profileKey(spec.shapeKey, spec.account)).finally(spec.release);
   }
 
   /** A process whose turn ran to its end: cleared and kept for the next turn of its shape, when reuse is on. */
