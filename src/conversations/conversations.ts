@@ -149,7 +149,14 @@ export class Conversations {
     let picked = false;
     if (live && this.liveShape.get(live.proc) === input.shapeKey) {
       picked = true;
-      if (sameAccount(pick(live.account), live.account)) return { path: 'live', prompt, live: live.proc, liveSession: live.sessionId, ...chain };
+      let account: string | undefined;
+      try {
+        account = pick(live.account);
+      } catch (e) {
+        this.live.put(live); // every credential is limited: the process waits for the next turn
+        throw e;
+      }
+      if (sameAccount(account, live.account)) return { path: 'live', prompt, live: live.proc, liveSession: live.sessionId, ...chain };
     }
     if (live) this.live.put(live); // another shape (effort, limits) or credential: it stays for its own
 
