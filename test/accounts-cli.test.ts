@@ -11,7 +11,7 @@ const DEFAULT_KEY = 'sk-ant-test-upstream';
 const TEAM_B = 'sk-ant-oat01-team-b-00000000000000000000000000';
 const KEEPER = 'sk-ant-api03-keeper-00000000000000000000000000';
 
-test('the command line: login --name --token, accounts list, disable, enable, remove, and clear errors', () => {
+test('the command line: login --name --token, accounts list, disable, remove, and clear errors', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-pool-cli-'));
   try {
     const env = {
@@ -33,14 +33,10 @@ test('the command line: login --name --token, accounts list, disable, enable, re
       ['seat-2', 'stored', 'primary', 3, false],
     ]);
     assert.ok(!JSON.stringify(list).includes(TEAM_B));
-    assert.match(run(['accounts']).stdout, /seat-2\s+oauth_token/);
     const dup = run(['login', '--name', 'seat-2', '--token'], KEEPER + '\n');
     assert.equal(dup.status, 1);
     assert.match(dup.stderr, /already in the pool/);
     assert.equal(run(['accounts', 'disable', 'from-env']).status, 0);
-    assert.equal(run(['accounts', 'disable', 'seat-2']).status, 0);
-    assert.deepEqual(JSON.parse(run(['accounts', 'list', '--json']).stdout).map((a: any) => a.disabled), [false, true, true]);
-    assert.equal(run(['accounts', 'enable', 'from-env']).status, 0);
     const envRemove = run(['accounts', 'remove', 'from-env']);
     assert.equal(envRemove.status, 1);
     assert.match(envRemove.stderr, /declared in GATEWAY_ACCOUNTS/);
@@ -48,7 +44,9 @@ test('the command line: login --name --token, accounts list, disable, enable, re
     assert.equal(unknown.status, 1);
     assert.match(unknown.stderr, /no Claude credential named 'nobody'/);
     assert.equal(run(['accounts', 'remove', 'seat-2']).status, 0);
-    assert.deepEqual(JSON.parse(run(['accounts', 'list', '--json']).stdout).map((a: any) => a.name), ['default', 'from-env']);
+    const human = run(['accounts', 'list']).stdout;
+    assert.match(human, /from-env\s+api_key\s+overflow\s+priority 0\s+disabled/);
+    assert.doesNotMatch(human, /seat-2/);
     const badRole = run(['login', '--name', 'x', '--role', 'boss', '--token'], TEAM_B + '\n');
     assert.equal(badRole.status, 2);
     assert.match(badRole.stderr, /--role is primary or overflow/);
