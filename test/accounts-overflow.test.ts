@@ -2,7 +2,6 @@
 // limited. The real CLI against a scripted upstream that tells credentials apart.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { credentialOf } from './support/fake-upstream.js';
 import { modelRequests } from './support/conversation.js';
@@ -18,7 +17,6 @@ async function pooled(accounts: object[], opts: { config?: Parameters<typeof sta
 
 const who = (h: Harness) => modelRequests(h.upstream).map((r) => credentialOf(r.headers));
 const status = async (h: Harness) => (await (await fetch(`${h.gw.url}/auth/status`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).json()) as any;
-const account = async (h: Harness, name: string) => (await status(h)).accounts.find((a: any) => a.name === name);
 
 test('overflow is used only when every primary is limited', async () => {
   const h = await pooled([

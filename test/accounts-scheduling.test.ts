@@ -4,14 +4,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
 import { credentialOf } from './support/fake-upstream.js';
 import { modelRequests } from './support/conversation.js';
 import { startHarness, TEST_KEY, type Harness } from './support/harness.js';
 
 const DEFAULT_KEY = 'sk-ant-test-upstream'; // the harness's ANTHROPIC_API_KEY: the pool's "default"
 const SECOND_KEY = 'sk-ant-api03-second-000000000000000000000';
-const SPARE_KEY = 'sk-ant-api03-spare-0000000000000000000000';
 
 async function pooled(accounts: object[], opts: { config?: Parameters<typeof startHarness>[0]; env?: NodeJS.ProcessEnv } = {}): Promise<Harness> {
   return startHarness({ fallbackRetryAfterSec: 30, ...opts.config }, { env: { GATEWAY_ACCOUNTS: JSON.stringify(accounts), ...opts.env } });
