@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// claude-code-gateway [serve|login|status|logout|keys]: the gateway's command line.
+// claude-code-gateway [serve|login|status|logout|accounts|keys]: the gateway's command line.
+import { accountsCommand } from './accounts/cli-commands.js';
 import { keysCommand } from './admin/cli-commands.js';
 import { loginCommand, logoutCommand, statusCommand } from './auth/cli-commands.js';
 import { ConfigError, loadConfig } from './config/config.js';
@@ -12,7 +13,9 @@ Usage: claude-code-gateway [command]
 
 Commands:
   serve     start the gateway (default)
-  login     log in with Claude (runs \`claude setup-token\`); --token reads a token or API key from stdin
+  login     log in with Claude (runs \`claude setup-token\`); --token reads a token or API key from stdin;
+            --name NAME [--priority N] [--role primary|overflow] adds it to the pool of credentials
+  accounts  the pool of credentials: list [--json] | disable NAME | enable NAME | remove NAME
   status    show the Claude credentials in use and whether they work (--json); exit 1 if not logged in
   logout    remove the credential stored by login
   keys      app keys: keys create --name NAME [--models a,b] [--rpm N] [--tpm N] [--daily-tokens N]
@@ -57,6 +60,9 @@ async function main(): Promise<void> {
       return;
     case 'keys':
       process.exitCode = await keysCommand(process.argv.slice(3));
+      return;
+    case 'accounts':
+      process.exitCode = await accountsCommand(process.argv.slice(3));
       return;
     case 'help':
     case '--help':

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
+import { Accounts } from './accounts/accounts.js';
+import { AccountAdmin } from './accounts/manage.js';
 import { AuthService } from './auth/auth-service.js';
 import { LoginManager } from './auth/login-manager.js';
 import { resolveApiKeys } from './config/api-key.js';
@@ -34,6 +36,8 @@ export interface Gateway {
   cliVersion: string;
   /** The Claude credentials in use, and their status. */
   auth: AuthService;
+  /** The pool of Claude credentials: per-credential state and plan windows (snapshot()). */
+  accounts: Accounts;
   logins: LoginManager;
   /** App keys and usage. */
   admin: Admin;
@@ -60,13 +64,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   // Credentials are chosen before the first CLI process starts; real turns keep their status truthful.
   const auth = new AuthService({ dataDir: config.dataDir, env, log, cliVersion });
   const store = openStore({ dataDir: config.dataDir, redisUrl: config.redisUrl, retentionMs: config.conversationRetentionDays * 86_400_000, log });
-  const engine = new Engine({ config, log, claudePath, baseEnv: env, observer: auth.observer, store, cliVersion });
+  // The pool of credentials: the one above is its "default" member (accounts/).
+  const accounts = onDataDir(config.dataDir, () => new Accounts({ dataDir: config.dataDir, env, log, defaultSource: () => auth.current() }));
+  auth.accounts = accounts;
+  const engine = new Engine({ config, log, claudePath, baseEnv: env, observer: auth.observer, store, cliVersion, accounts });
   auth.attach(engine);
   const logins = new LoginManager({ claudePath, baseEnv: env, dataDir: config.dataDir, auth, log, timeoutMs: config.loginTimeoutMs });
   let ready = false;
   const streams = new OpenStreams();
   const admin = new Admin({ store, log, adminKeys: keyInfo.keys, usageRetentionDays: config.usageRetentionDays });
-  const app = createApp({ config, engine, store, log, keys: keyInfo.keys, isReady: () => ready, streams, admin, auth: { auth, logins, keys: keyInfo.keys, log } });
+  const app = createApp({ config, engine, store, log, keys: keyInfo.keys, isReady: () => ready, streams, admin, auth: { auth, logins, keys: keyInfo.keys, log, accounts: new AccountAdmin(accounts, engine, log) } });
   await engine.init();
   for (const m of opts.prewarm ?? []) engine.prewarm(m);
 
@@ -93,6 +100,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     keys: keyInfo.keys,
     cliVersion,
     auth,
+    accounts,
     logins,
     admin,
     stop: () =>

@@ -6,6 +6,7 @@ import type { Engine, TurnObserver } from '../engine/engine.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CredentialsStore, type StoredCredential } from './credentials-store.js';
+import type { AccountSnapshot } from '../accounts/accounts.js';
 import { listSources, type CredentialSource } from './sources.js';
 import { buildStatus, VerificationTracker, type AuthStatus } from './status.js';
 
@@ -71,6 +72,14 @@ export class AuthService {
     this.watcher?.close();
   }
 
+  /** The pool of credentials (accounts/), when the gateway has one: its members join the status. */
+  accounts: { snapshot(): AccountSnapshot[] } | undefined;
+
+  /** The active source as last read (the pool's default member), without reading the sources again. */
+  current(): CredentialSource | undefined {
+    return this.sources[0];
+  }
+
   /** Re-read every source; when the active credential changed, hand the new one to the engine. */
   refresh(): CredentialSource | undefined {
     this.sources = listSources(this.deps.env, this.store);
@@ -87,7 +96,11 @@ export class AuthService {
 
   status(): AuthStatus {
     this.refresh();
-    return buildStatus(this.sources, this.tracker.get(), this.deps.cliVersion);
+    const status = buildStatus(this.sources, this.tracker.get(), this.deps.cliVersion);
+    if (!this.accounts) return status;
+    const accounts = this.accounts.snapshot();
+    // The plan windows of the credential the top-level fields describe; every member's in `accounts`.
+    return { ...status, plan: accounts.find((a) => a.name === 'default')?.plan ?? null, accounts };
   }
 
   /** Store a credential from our login (or pasted) and switch to it; says so if a higher source wins. */
@@ -113,7 +126,9 @@ export class AuthService {
     if (!active) return { ok: false, message: 'There are no Claude credentials to verify: log in first.', status: this.status() };
     const model = this.engine.catalog?.get('haiku') ? 'haiku' : 'default';
     try {
-      const turn = await this.engine.start({ model, maxOutputTokens: 16, messages: [{ role: 'user', content: [{ type: 'text', text: 'Reply with the word OK.' }] }] }, signal);
+      // With a pool (accounts/), the turn runs with this credential, its "default" member, and no other.
+      const ctx = this.accounts ? { account: 'default' } : {};
+      const turn = await this.engine.start({ model, maxOutputTokens: 16, messages: [{ role: 'user', content: [{ type: 'text', text: 'Reply with the word OK.' }] }] }, signal, ctx);
       for await (const ev of turn.events) if (ev.type === 'done') break;
       // The engine's observer has marked it verified.
       return { ok: true, message: `The credentials work: a request to ${turn.model} succeeded.`, status: this.status() };

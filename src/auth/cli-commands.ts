@@ -1,6 +1,7 @@
 // `claude-code-gateway login | status | logout`: the same storage and the same status as /auth, for a
 // terminal. login drives `claude setup-token` through the same PTY driver the web page uses.
 import readline from 'node:readline/promises';
+import { poolLoginArgs, storePoolLogin, type PoolLoginArgs } from '../accounts/cli-commands.js';
 import { loadConfig } from '../config/config.js';
 import { bundledClaudePath, claudeVersion } from '../engine/claude-binary.js';
 import { allowlistedEnv } from '../engine/child-env.js';
@@ -28,7 +29,7 @@ function stored(auth: AuthService, kind: 'oauth_token' | 'api_key', secret: stri
 }
 
 /** `login --token`: read a token or key from standard input (never from argv, which `ps` shows). */
-async function loginWithToken(auth: AuthService): Promise<number> {
+async function loginWithToken(auth: AuthService, named?: PoolLoginArgs): Promise<number> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: false });
   const secret = (await rl.question(process.stdin.isTTY ? 'Paste the token or API key: ' : ''))?.trim() ?? '';
   rl.close();
@@ -37,13 +38,22 @@ async function loginWithToken(auth: AuthService): Promise<number> {
     warn('That is neither a Claude token (sk-ant-oat01-…) nor an Anthropic API key (sk-ant-api03-…).');
     return 1;
   }
+  if (named) return storePoolLogin(named, secret, 'pasted', null);
   stored(auth, kind, secret, 'pasted', null);
   return 0;
 }
 
 export async function loginCommand(args: string[]): Promise<number> {
   const { config, auth } = service();
-  if (args.includes('--token')) return loginWithToken(auth);
+  // --name NAME: a credential of the pool (accounts/) instead of the gateway's one stored login.
+  let named: PoolLoginArgs | undefined;
+  try {
+    named = poolLoginArgs(args);
+  } catch (e) {
+    warn((e as Error).message);
+    return 2;
+  }
+  if (args.includes('--token')) return loginWithToken(auth, named);
   const claudePath = config.claudePath ?? bundledClaudePath();
   if (!claudePath) {
     warn('No Claude Code CLI found: set GATEWAY_CLAUDE_PATH.');
@@ -86,6 +96,7 @@ export async function loginCommand(args: string[]): Promise<number> {
     return 1;
   }
   say('Logged in with Claude.');
+  if (named) return storePoolLogin(named, result.token, 'setup-token', result.expiresAt);
   stored(auth, 'oauth_token', result.token, 'setup-token', result.expiresAt);
   return 0;
 }

@@ -1,6 +1,7 @@
 // The /auth page as server-rendered HTML: no external assets (no CDN, no fonts, no images), plain
 // forms that work without JavaScript, and one inline script (under a per-response CSP nonce) for the
 // copy button. Every value is escaped.
+import { renderAccountsSection } from '../accounts/page.js';
 import type { LoginView } from './login-manager.js';
 import type { AuthStatus } from './status.js';
 import type { Flash } from './web-session.js';
@@ -117,7 +118,7 @@ const b=document.getElementById('copy-url');
 if(b){b.addEventListener('click',async()=>{const u=b.dataset.url;try{await navigator.clipboard.writeText(u)}catch{const t=document.createElement('textarea');t.value=u;document.body.appendChild(t);t.select();document.execCommand('copy');t.remove()}document.getElementById('copied').hidden=false})}
 `;
 
-export function renderAuthPage(opts: { status: AuthStatus; login: LoginView | null; csrf: string; flash?: Flash; nonce: string }): string {
+export function renderAuthPage(opts: { status: AuthStatus; login: LoginView | null; csrf: string; flash?: Flash; nonce: string; accounts?: boolean }): string {
   const { status, login, csrf, flash, nonce } = opts;
   const refresh = !!login?.busy && login.state !== 'awaiting_code';
   return layout(
@@ -133,6 +134,7 @@ ${loginSection(login, csrf)}
 <label for="token">A token from <code>claude setup-token</code> (sk-ant-oat01-…) or an Anthropic API key (sk-ant-api03-…)</label>
 <input id="token" name="token" type="password" autocomplete="off" required>
 <button type="submit">Save and use</button></form>
+${opts.accounts && status.accounts ? renderAccountsSection(status.accounts, csrf, esc) : ''}
 <h2>Log out</h2>
 <p>Removes the credential stored by this gateway. Credentials from environment variables or a mounted Claude Code login stay until removed there.</p>
 <form method="post" action="/auth/logout" class="inline">${hidden(csrf)}<button type="submit" id="logout">Log out</button></form>

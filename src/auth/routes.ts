@@ -14,6 +14,8 @@ import { clientAbort } from '../http/context.js';
 import { AuthThrottle } from '../http/auth-throttle.js';
 import { errorResponse } from '../http/respond.js';
 import type { Logger } from '../log.js';
+import type { AccountAdmin } from '../accounts/manage.js';
+import { registerAccountRoutes } from '../accounts/routes.js';
 import type { AuthService } from './auth-service.js';
 import { classifySecret } from './credentials-store.js';
 import { LoginBusyError, type LoginManager } from './login-manager.js';
@@ -23,6 +25,8 @@ import { csrfMatches, WebSessions, type Flash, type WebSession } from './web-ses
 export interface AuthRouteDeps {
   auth: AuthService;
   logins: LoginManager;
+  /** The pool of credentials (/auth/accounts), when the gateway has one. */
+  accounts?: AccountAdmin;
   keys: string[];
   log: Logger;
   /** Failed key checks here count with the API's (app.ts): an address guessing keys is refused a while. */
@@ -90,7 +94,7 @@ export function registerAuthRoutes(app: Hono, deps: AuthRouteDeps): void {
   const sessionOf = new WeakMap<Request, WebSession>();
 
   /** A form post answers with a redirect back to the page (and a message on it); an API call with JSON. */
-  function reply(c: Context, flash: Flash | undefined, json: object, status: 200 | 202 | 400 | 409 = 200): Response {
+  function reply(c: Context, flash: Flash | undefined, json: object, status: 200 | 202 | 400 | 404 | 409 = 200): Response {
     const s = sessionOf.get(c.req.raw);
     if (isForm(c) && s) {
       if (flash) s.flash = flash;
@@ -142,7 +146,7 @@ export function registerAuthRoutes(app: Hono, deps: AuthRouteDeps): void {
     const s = sessionOf.get(c.req.raw) ?? sessions.create(c);
     const flash = s.flash;
     s.flash = undefined;
-    return html(c, (nonce) => renderAuthPage({ status: auth.status(), login: logins.view(), csrf: s.csrf, flash, nonce }));
+    return html(c, (nonce) => renderAuthPage({ status: auth.status(), login: logins.view(), csrf: s.csrf, flash, nonce, accounts: !!deps.accounts }));
   });
 
   app.post('/auth/session', async (c) => {
@@ -223,6 +227,8 @@ export function registerAuthRoutes(app: Hono, deps: AuthRouteDeps): void {
     const message = v.ok ? `Saved and in use. ${v.message}` : `Saved and in use, but: ${v.message}`;
     return reply(c, { kind: v.ok ? 'ok' : 'error', message }, { stored: true, shadowed_by: null, verification: { ok: v.ok, message: v.message }, status: v.status });
   });
+
+  if (deps.accounts) registerAccountRoutes(app, deps.accounts, { reply, body });
 
   app.post('/auth/logout', (c) => {
     const { removed, status } = auth.logout();

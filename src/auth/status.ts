@@ -33,6 +33,10 @@ export interface AuthStatus {
   last_error: { message: string; at: string } | null;
   /** Every credential source present, in precedence order; the first is the active one. */
   sources: { method: AuthMethod; source: string; active: boolean }[];
+  /** The Claude plan's windows for the active credential (a subscription login's latest rate_limit_event). */
+  plan?: import('../accounts/plan-limits.js').PlanLimits | null;
+  /** Every credential of the pool (accounts/): state, plan windows, turns served, live conversations. */
+  accounts?: import('../accounts/accounts.js').AccountSnapshot[];
 }
 
 /** Rewrite the file for a repeated success at most this often: every request succeeding is not news. */

@@ -35,6 +35,8 @@ export interface ConversationPlan {
   resume?: ResumeTarget;
   /** Where this conversation's chain starts (owner and conversation key): also the scope of its thinking. */
   root: string;
+  /** The Claude credential the turn runs with (accounts/); undefined without a pool. */
+  account?: string;
   /** The conversation point before this turn (the chain hash after the history), and the messages of
    * this turn after it: the point after the turn goes on from there with the answer. */
   base: string;
@@ -51,16 +53,30 @@ export interface PlanInput {
   /** The wire model id (for imported assistant turns and the model attachment). */
   model: string;
   clientTools: boolean;
+  /**
+   * Chooses the Claude credential (accounts/): given the one the conversation ran with so far, the
+   * one it runs with now. A conversation that moves is rebuilt there by import (a session's thinking
+   * is signed for its account). Absent: one credential, nothing to choose.
+   */
+  pickAccount?: (preferred: string | undefined) => string | undefined;
 }
 
 interface PointRecord {
   sessionId: string;
   leaf: string;
+  /** The credential the session ran with (absent: written before the pool, the default one). */
+  account?: string;
 }
+
+/** The default credential's name (accounts/store.ts): records without an account belong to it. */
+const DEFAULT_ACCOUNT = 'default';
+const sameAccount = (a: string | undefined, b: string | undefined) => (a ?? DEFAULT_ACCOUNT) === (b ?? DEFAULT_ACCOUNT);
 
 const POINT_NS = 'point';
 const THINKING_NS = 'thinking';
-const signatureKey = (root: string, signature: string) => crypto.createHash('sha256').update(`${root}\0${signature}`).digest('hex');
+/** Thinking signatures belong to one account: the default keeps the scope it had before the pool. */
+const signatureKey = (root: string, account: string | undefined, signature: string) =>
+  crypto.createHash('sha256').update(sameAccount(account, DEFAULT_ACCOUNT) ? `${root}\0${signature}` : `${root}\0${account}\0${signature}`).digest('hex');
 
 /**
  * The new turn after tool results written into a transcript. On resume the CLI closes the
@@ -104,7 +120,8 @@ export class Conversations {
     const root = chainStart(input.owner, input.conversationKey);
     // The point this history ends at: the live process or stored session that holds it goes on.
     const point = extendChain(root, history);
-    const chain = { root, base: point, rest: current };
+    const chain: Pick<ConversationPlan, 'root' | 'base' | 'rest' | 'account'> = { root, base: point, rest: current };
+    const pick = (preferred: string | undefined) => (chain.account = input.pickAccount?.(preferred));
     const flattened = (why: string): ConversationPlan => {
       this.deps.log.info({ why }, 'conversation flattened into one message');
       return { path: 'flattened', prompt: renderPrompt(input.messages), ...chain };
@@ -115,18 +132,40 @@ export class Conversations {
     // takes only text and media as a new turn, so the results go into an imported transcript as
     // the real tool_result turn, and the turn is started with a short note to go on from them.
     if (current.some((m) => m.content.some((p) => p.type === 'tool_result'))) {
+      pick(undefined);
       const plan = await this.importHistory(input, [...history, ...current], [{ type: 'text', text: RESULTS_PROMPT }], chain);
       return plan ?? flattened('the tool results could not be imported');
     }
-    if (!history.length) return { path: 'new', prompt, ...chain };
-    if (history[0].role !== 'user') return flattened('the history starts with an assistant message');
+    if (!history.length) {
+      pick(undefined);
+      return { path: 'new', prompt, ...chain };
+    }
+    if (history[0].role !== 'user') {
+      pick(undefined);
+      return flattened('the history starts with an assistant message');
+    }
 
     const live = this.live.take(point);
-    if (live && this.liveShape.get(live.proc) === input.shapeKey) return { path: 'live', prompt, live: live.proc, liveSession: live.sessionId, ...chain };
-    if (live) this.live.put(live); // another shape (effort, limits): it stays for its own
+    let picked = false;
+    if (live && this.liveShape.get(live.proc) === input.shapeKey) {
+      picked = true;
+      let account: string | undefined;
+      try {
+        account = pick(live.account);
+      } catch (e) {
+        this.live.put(live); // every credential is limited: the process waits for the next turn
+        throw e;
+      }
+      if (sameAccount(account, live.account)) return { path: 'live', prompt, live: live.proc, liveSession: live.sessionId, ...chain };
+    }
+    if (live) this.live.put(live); // another shape (effort, limits) or credential: it stays for its own
 
     const stored = await this.deps.store.getRecord<PointRecord>(POINT_NS, point).catch(() => undefined);
-    if (stored) {
+    if (!picked) pick(stored ? (stored.account ?? DEFAULT_ACCOUNT) : live?.account);
+    // A session of another credential is not resumed: its thinking is signed for that account.
+    if (stored && input.pickAccount && !sameAccount(stored.account, chain.account)) {
+      this.deps.log.info({ from: stored.account ?? DEFAULT_ACCOUNT, to: chain.account }, 'conversation moves to another credential: rebuilt there');
+    } else if (stored) {
       const entries = await this.deps.store.load({ projectKey: '', sessionId: stored.sessionId }).catch(() => null);
       const branch = entries ? branchTo(entries, stored.leaf) : undefined;
       if (branch) return { path: 'resumed', prompt, resume: { sessionId: stored.sessionId, entries: branch }, ...chain };
@@ -141,7 +180,7 @@ export class Conversations {
     input: PlanInput,
     history: ChatMessage[],
     prompt: AnthropicBlock[],
-    chain: Pick<ConversationPlan, 'root' | 'base' | 'rest'>,
+    chain: Pick<ConversationPlan, 'root' | 'base' | 'rest' | 'account'>,
   ): Promise<ConversationPlan | undefined> {
     try {
       const sessionId = crypto.randomUUID();
@@ -152,7 +191,7 @@ export class Conversations {
         model: input.model,
         modelAttachment: await this.modelAttachment(input.model),
         clientTools: input.clientTools,
-        ownSignatures: await this.ownSignatures(chain.root, history),
+        ownSignatures: await this.ownSignatures(chain.root, chain.account, history),
       });
       await this.deps.store.append({ projectKey: '', sessionId }, t.entries);
       return { path: 'imported', prompt, resume: { sessionId, entries: t.entries }, ...chain };
@@ -187,16 +226,16 @@ export class Conversations {
   async rememberThinking(plan: ConversationPlan, answer: ChatMessage): Promise<void> {
     const signed = answer.content.filter((p) => p.type === 'thinking' && p.signature);
     await Promise.all(
-      signed.map((p) => this.deps.store.putRecord(THINKING_NS, signatureKey(plan.root, (p as { signature: string }).signature), 1).catch(() => {})),
+      signed.map((p) => this.deps.store.putRecord(THINKING_NS, signatureKey(plan.root, plan.account, (p as { signature: string }).signature), 1).catch(() => {})),
     );
   }
 
-  private async ownSignatures(root: string, history: ChatMessage[]): Promise<Set<string>> {
+  private async ownSignatures(root: string, account: string | undefined, history: ChatMessage[]): Promise<Set<string>> {
     const own = new Set<string>();
     const signatures = history.flatMap((m) => m.content.flatMap((p) => (p.type === 'thinking' && p.signature ? [p.signature] : [])));
     await Promise.all(
       signatures.map(async (sig) => {
-        if (await this.deps.store.getRecord(THINKING_NS, signatureKey(root, sig)).catch(() => undefined)) own.add(sig);
+        if (await this.deps.store.getRecord(THINKING_NS, signatureKey(root, account, sig)).catch(() => undefined)) own.add(sig);
       }),
     );
     return own;
@@ -213,7 +252,7 @@ export class Conversations {
   /** A live process taken for a turn that never ran (the client left while queued): kept again. */
   giveBack(plan: ConversationPlan, shapeKey: string): void {
     if (!plan.live) return;
-    this.live.put({ proc: plan.live, sessionId: plan.liveSession ?? '', point: plan.base, idleSince: Date.now() });
+    this.live.put({ proc: plan.live, sessionId: plan.liveSession ?? '', point: plan.base, idleSince: Date.now(), account: plan.account });
     this.liveShape.set(plan.live, shapeKey);
   }
 
@@ -234,10 +273,10 @@ export class Conversations {
     if (keep) {
       proc.idle();
       this.liveShape.set(proc, shapeKey);
-      this.live.put({ proc, sessionId, point, idleSince: Date.now() });
+      this.live.put({ proc, sessionId, point, idleSince: Date.now(), account: plan.account });
     }
     try {
-      await this.deps.store.putRecord(POINT_NS, point, { sessionId, leaf } satisfies PointRecord);
+      await this.deps.store.putRecord(POINT_NS, point, { sessionId, leaf, ...(plan.account && { account: plan.account }) } satisfies PointRecord);
     } catch (e) {
       this.deps.log.warn({ err: (e as Error).message }, 'could not record a conversation point');
     }

@@ -14,6 +14,8 @@ export interface LiveConversation {
   /** The conversation point (chain hash) the session is at. */
   point: string;
   idleSince: number;
+  /** The Claude credential its process runs with (accounts/). */
+  account?: string;
 }
 
 export interface LiveOptions {
@@ -118,6 +120,20 @@ export class LiveSessions {
       }
     }
     this.enforceBudget();
+  }
+
+  /** Live conversations per credential. */
+  countBy(account: string): number {
+    let n = 0;
+    for (const c of this.byPoint.values()) if ((c.account ?? 'default') === account) n++;
+    return n;
+  }
+
+  /** Stop the live processes of one credential (it was removed or changed); their conversations resume from the store. */
+  async resetWhere(pred: (c: LiveConversation) => boolean): Promise<void> {
+    const gone = [...this.byPoint.values()].filter(pred);
+    for (const c of gone) this.byPoint.delete(c.point);
+    await Promise.all(gone.map((c) => c.proc.kill()));
   }
 
   /** Stop every live process (the credentials changed); the conversations resume from the store. */

@@ -5,6 +5,8 @@
 // which is parked (parked-turns.ts) until the request with the results continues it.
 import crypto from 'node:crypto';
 import type { SDKMessage } from '@anthropic-ai/claude-agent-sdk';
+import type { Accounts } from '../accounts/accounts.js';
+import { HeldFailures, withFailover, type Attempt } from '../accounts/failover.js';
 import type { GatewayConfig } from '../config/config.js';
 import { AnswerCollector } from '../conversations/answer.js';
 import { Conversations, type ConversationPlan } from '../conversations/conversations.js';
@@ -19,7 +21,7 @@ import { FrameTranslator } from './frames.js';
 import { Limiter } from './limiter.js';
 import { ModelCatalog, type ModelEntry } from './models.js';
 import { ParkedTurns } from './parked-turns.js';
-import { ProcessPool } from './pool.js';
+import { profileAccount, profileKey, ProcessPool } from './pool.js';
 import { ProcessFactory, type TurnShape } from './process-factory.js';
 import { countProcessStates } from './process-states.js';
 import type { AnthropicBlock } from './prompt.js';
@@ -56,6 +58,8 @@ interface RunSpec {
   /** What observers were told when the turn started (events.ts). */
   started: TurnStart;
   meter?: TurnMeter;
+  /** The pool member (Claude credential) the process runs as. */
+  account?: string;
 }
 
 const newTurnId = () => crypto.randomUUID().replace(/-/g, '');
@@ -82,6 +86,8 @@ export interface EngineDeps {
   /** Where conversations live (transcripts and points). */
   store: ConversationStore;
   cliVersion: string;
+  /** The pool of Claude credentials (accounts/): which one each turn runs with. Absent: the one credential. */
+  accounts?: Accounts;
 }
 
 export class Engine {
@@ -116,6 +122,11 @@ export class Engine {
       captureTemplate: (model) => captureTemplate((endpoint) => this.processes.spawn({ model, system: NEUTRAL_SYSTEM_PROMPT }, undefined, endpoint)),
     });
     this.processes.sessions = this.conversations.shared;
+    const accounts = deps.accounts;
+    if (accounts) {
+      this.processes.accountEnv = (name) => accounts.envOf(name);
+      accounts.liveCount = (name) => this.conversations.live.countBy(name);
+    }
   }
 
   /** Read the model catalog from the CLI; fails if the CLI cannot start. Then warm the default shape. */
@@ -132,16 +143,27 @@ export class Engine {
   setCredentialEnv(env: Record<string, string>): void {
     this.processes.credentialEnv = env;
     this.credentialGen++;
-    void this.pool.reset();
-    // Live conversations run under the old credentials; their next turns resume under the new ones.
-    void this.conversations.live.reset();
+    // The default member's processes run under the old credentials; their next turns resume under the new ones.
+    void this.dropAccount('default');
+  }
+
+  /** Stop the idle processes of one pool member (removed, disabled or logged in again). */
+  async dropAccount(name: string): Promise<void> {
+    const mine = (account: string | undefined) => (account ?? 'default') === name;
+    await Promise.all([this.pool.resetWhere((key) => mine(profileAccount(key))), this.conversations.live.resetWhere((c) => mine(c.account))]);
   }
 
   /** Prestart a process for the most common request shape (a model with no system prompt). */
   prewarm(model: string): void {
     const entry = this.resolveModel(model);
     const shape: TurnShape = { model: entry.cliModel, system: NEUTRAL_SYSTEM_PROMPT };
-    this.pool.prewarm(JSON.stringify(shape), () => this.processes.spawn(shape));
+    let account: string | undefined;
+    try {
+      account = this.deps.accounts?.pick();
+    } catch {
+      return; // every credential is limited: nothing to warm for now
+    }
+    this.pool.prewarm(profileKey(JSON.stringify(shape), account), () => this.processes.spawn(shape, undefined, undefined, account));
   }
 
   resolveModel(name: string): ModelEntry {
@@ -170,29 +192,40 @@ export class Engine {
     const input = { owner: ctx.owner ?? 'anonymous', conversationKey, shapeKey, messages: req.messages, model: model.resolved, clientTools: !!plan.tools };
     const resumed = plan.tools ? await this.resume(req, plan, shapeKey, signal, ctx, () => this.conversations.continuing(input)) : undefined;
     if (resumed) return resumed;
-    const conversation = await this.conversations.plan(input);
-    const queuedAt = Date.now();
-    let release: () => void;
-    let proc: CliProcess;
-    try {
-      release = await this.limiter.acquire(signal);
-    } catch (e) {
-      this.conversations.giveBack(conversation, shapeKey);
-      throw e;
-    }
-    const queueMs = Date.now() - queuedAt;
-    try {
-      proc =
-        conversation.live ??
-        (conversation.resume ? this.processes.spawn(shape, conversation.resume) : this.pool.take(shapeKey, () => this.processes.spawn(shape)));
-    } catch (e) {
-      release();
-      throw e;
-    }
-    const tooling = this.tooling(proc, plan, shapeKey, model.resolved);
-    const gen = this.credentialGen;
-    const started = this.started(model.resolved, conversation, queueMs, false);
-    return newTurn(started.id, model.resolved, this.run({ proc, prompt: conversation.prompt, req, signal, release, queueMs, gen, tooling, shapeKey, conversation, streaming: ctx.streaming, started, meter: ctx.meter }));
+    const id = newTurnId();
+    // A failed attempt that failover runs again is not booked: only what the client is finally told.
+    const meter = ctx.meter && new HeldFailures(ctx.meter);
+    const attempt = async (tried: Set<string>): Promise<Attempt> => {
+      const accounts = this.deps.accounts;
+      const pickAccount = accounts && ((preferred: string | undefined) => accounts.pick(preferred, tried, ctx.account));
+      const conversation = await this.conversations.plan({ ...input, pickAccount });
+      const { account } = conversation;
+      const queuedAt = Date.now();
+      let release: () => void;
+      let proc: CliProcess;
+      try {
+        release = await this.limiter.acquire(signal);
+      } catch (e) {
+        this.conversations.giveBack(conversation, shapeKey);
+        throw e;
+      }
+      const queueMs = Date.now() - queuedAt;
+      try {
+        const spawn = () => this.processes.spawn(shape, conversation.resume, undefined, account);
+        proc = conversation.live ?? (conversation.resume ? spawn() : this.pool.take(profileKey(shapeKey, account), spawn));
+      } catch (e) {
+        release();
+        throw e;
+      }
+      const tooling = this.tooling(proc, plan, shapeKey, model.resolved);
+      const gen = this.credentialGen;
+      const started = this.started(id, model.resolved, conversation, queueMs, false);
+      return { account, events: this.run({ proc, prompt: conversation.prompt, req, signal, release, queueMs, gen, tooling, shapeKey, conversation, streaming: ctx.streaming, started, meter, account }) };
+    };
+    const first = await attempt(new Set());
+    // A turn pinned to one credential (verifying it) is not moved.
+    const events = ctx.account ? first.events : withFailover(first, attempt, signal);
+    return newTurn(id, model.resolved, meter ? meter.booked(events) : events);
   }
 
   private tooling(proc: CliProcess, plan: ToolPlan, shapeKey: string, model: string): Tooling | undefined {
@@ -229,13 +262,15 @@ export class Engine {
     for (const r of results) if (wanted.has(r.callId)) parked.server.answer(r.callId, toMcpResult(r.content, r.isError));
     const tooling: Tooling = { session: new ToolSession(parked.server), shapeKey, model: parked.model, frames: parked.frames };
     const queueMs = Date.now() - queuedAt;
-    const continued = conversation();
-    const started = this.started(parked.model, continued, queueMs, true);
-    return newTurn(started.id, parked.model, this.run({ proc: parked.proc, prompt: [], req, signal, release, queueMs, gen: this.credentialGen, tooling, shapeKey, conversation: continued, streaming: ctx.streaming, started, meter: ctx.meter }));
+    const account = this.processes.accountOf(parked.proc);
+    const continued = { ...conversation(), account };
+    const started = this.started(newTurnId(), parked.model, continued, queueMs, true);
+    return newTurn(started.id, parked.model, this.run({ proc: parked.proc, prompt: [], req, signal, release, queueMs, gen: this.credentialGen, tooling, shapeKey, conversation: continued, streaming: ctx.streaming, started, meter: ctx.meter, account }));
   }
 
   private async *run(spec: RunSpec): AsyncGenerator<TurnEvent> {
-    const { proc, prompt, req, signal, release, queueMs, gen, tooling, conversation } = spec;
+    const { proc, prompt, req, signal, release, queueMs, gen, tooling, conversation, account } = spec;
+    const accounts = this.deps.accounts;
     /** What the client was told at the end (the final event), and why the turn failed if it did. */
     let final: Extract<TurnEvent, { type: 'done' }> | undefined;
     let failure: GatewayError | undefined;
@@ -293,7 +328,8 @@ export class Engine {
             next = { done: true, value: undefined };
           }
           if (next.done) break;
-          const f = next.value as { type?: string; session_id?: string; uuid?: string };
+          const f = next.value as { type?: string; session_id?: string; uuid?: string; rate_limit_info?: unknown };
+          if (f.type === 'rate_limit_event') accounts?.onRateLimit(account, f.rate_limit_info);
           turnEnd.sessionId = f.session_id ?? turnEnd.sessionId;
           if (f.type === 'assistant' || f.type === 'user') turnEnd.lastEntry = f.uuid ?? turnEnd.lastEntry;
           const { events, finished } = translator.push(next.value as never);
@@ -324,7 +360,8 @@ export class Engine {
           final = ev;
           // Booked before the client hears of the end: its next request, on any replica, finds them counted.
           await meter(200, ev.usage, ev.costUsd);
-          this.observe(gen, (o) => o.onTurnSuccess?.());
+          this.observe(gen, account, (o) => o.onTurnSuccess?.());
+          accounts?.onSuccess(account);
           handedOver = ev.stopReason === 'tool_use' && pausedIds !== undefined;
           await this.conversations.rememberThinking(conversation, answer.message());
           // A clean end is settled before the client hears of it: the next request of this
@@ -338,9 +375,10 @@ export class Engine {
         if (ev.type === 'done') return;
       }
     } catch (e) {
-      if (e instanceof GatewayError && e.kind === 'upstream_auth') this.observe(gen, (o) => o.onUpstreamAuthFailure?.(e));
+      if (e instanceof GatewayError && e.kind === 'upstream_auth') this.observe(gen, account, (o) => o.onUpstreamAuthFailure?.(e));
+      accounts?.onFailure(account, e);
       failure = asGatewayError(e);
-      failedStatus = asGatewayError(e).status;
+      failedStatus = failure.status;
       throw e;
     } finally {
       clearTimeout(timer);
@@ -368,6 +406,7 @@ export class Engine {
           turn: proc.id,
           pid: proc.pid,
           path: conversation.path,
+          account,
           queueMs,
           wasReady,
           readyMs,
@@ -394,7 +433,7 @@ export class Engine {
     const reuse = this.deps.config.reuseProcesses && !spec.tooling;
     if (!reuse) spec.release();
     await this.conversations.finish(spec.conversation, spec.proc, spec.shapeKey, turnEnd, answer.message(), !reuse);
-    if (reuse) void this.recycle(spec.proc, spec.shapeKey).finally(spec.release);
+    if (reuse) void this.recycle(spec.proc, profileKey(spec.shapeKey, spec.account)).finally(spec.release);
   }
 
   /** A process whose turn ran to its end: cleared and kept for the next turn of its shape, when reuse is on. */
@@ -408,15 +447,16 @@ export class Engine {
     this.pool.giveBack(key, proc);
   }
 
-  private started(model: string, conversation: ConversationPlan, queueMs: number, toolResults: boolean): TurnStart {
-    const t: TurnStart = { id: newTurnId(), model, path: conversation.path, queueMs, startedAt: Date.now(), toolResults };
+  private started(id: string, model: string, conversation: ConversationPlan, queueMs: number, toolResults: boolean): TurnStart {
+    const t: TurnStart = { id, model, path: conversation.path, queueMs, startedAt: Date.now(), toolResults };
     this.events.emit((l) => l.turnStart?.(t));
     return t;
   }
 
-  private observe(gen: number, call: (o: TurnObserver) => void): void {
+  /** The auth layer's observer hears of the default credential's turns only (the pool keeps the others'). */
+  private observe(gen: number, account: string | undefined, call: (o: TurnObserver) => void): void {
     const o = this.deps.observer;
-    if (!o || gen !== this.credentialGen) return;
+    if (!o || gen !== this.credentialGen || (account ?? 'default') !== 'default') return;
     try {
       call(o);
     } catch (err) {

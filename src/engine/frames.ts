@@ -146,7 +146,7 @@ export class FrameTranslator {
         if (f.is_api_error_message || (f.message?.model === '<synthetic>' && f.error)) {
           const text = (f.message?.content ?? []).map((b: any) => b.text ?? '').join(' ');
           throw mapUpstreamFailure(
-            { status: f.api_error_status, error: f.error, apiErrorType: f.api_error_type, apiError: f.api_error, text },
+            { status: f.api_error_status, error: f.error, apiErrorType: f.api_error_type, apiError: f.api_error, text, resetsAt: f.api_error_params?.rate_limit_info?.resetsAt },
             this.retryAfterSec(),
           );
         }

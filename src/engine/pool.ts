@@ -7,6 +7,14 @@
 import type { CliProcess } from './cli-process.js';
 import type { WarmTake } from './events.js';
 
+/** A warm profile is a turn shape under one Claude credential: a process runs with exactly one. */
+export function profileKey(shapeKey: string, account: string | undefined): string {
+  return account === undefined ? shapeKey : `${account}\0${shapeKey}`;
+}
+
+/** The credential part of a profile key. */
+export const profileAccount = (key: string): string | undefined => (key.includes('\0') ? key.slice(0, key.indexOf('\0')) : undefined);
+
 export interface PoolOptions {
   perProfile: number;
   maxProfiles: number;
@@ -125,6 +133,13 @@ export class ProcessPool {
     let n = 0;
     for (const p of this.profiles.values()) n += p.idle.length;
     return n;
+  }
+
+  /** Stop the warm processes of the profiles `pred` picks (a credential removed); warmed again on use. */
+  async resetWhere(pred: (key: string) => boolean): Promise<void> {
+    const gone = [...this.profiles.values()].filter((p) => pred(p.key));
+    for (const p of gone) this.profiles.delete(p.key);
+    await Promise.all(gone.flatMap((p) => p.idle.map((x) => x.kill())));
   }
 
   /** Stop every warm process (e.g. after the credentials changed); shapes are warmed again on use. */

@@ -44,6 +44,10 @@ export class ProcessFactory {
   credentialEnv: Record<string, string> | undefined;
   /** Set by the engine: processes mirror their transcripts through taps on this store. */
   sessions: TapShared | undefined;
+  /** The credential variables of a pool member (accounts/); undefined for the default member. */
+  accountEnv: ((account: string) => Record<string, string> | undefined) | undefined;
+  /** The pool member each process runs as. */
+  private readonly accounts = new WeakMap<CliProcess, string>();
 
   constructor(private readonly deps: FactoryDeps) {
     this.workRoot = path.join(deps.config.dataDir, 'work');
@@ -57,9 +61,10 @@ export class ProcessFactory {
   /**
    * Start a process for a turn shape; with `resume`, on a stored conversation at its point. With
    * `endpoint`, the process talks to that API endpoint with its placeholder key instead of the real
-   * credentials (template capture: conversations/template-capture.ts).
+   * credentials (template capture: conversations/template-capture.ts). With `account`, it runs with
+   * that pool member's credentials (and no other's).
    */
-  spawn(shape: TurnShape, resume?: ResumeTarget, endpoint?: Record<string, string>): CliProcess {
+  spawn(shape: TurnShape, resume?: ResumeTarget, endpoint?: Record<string, string>, account?: string): CliProcess {
     this.started++;
     const toolServer = shape.tools ? new ClientToolServer(shape.tools) : undefined;
     const tap = this.sessions && new SessionTap(this.sessions);
@@ -69,7 +74,7 @@ export class ProcessFactory {
       // The preloaded branch ends at the point the turn extends: a plain resume goes on from there.
       options.resume = resume.sessionId;
     }
-    const env = endpoint ? { ...withoutCredentials(this.env(shape)), ...endpoint } : this.env(shape);
+    const env = endpoint ? { ...withoutCredentials(this.env(shape)), ...endpoint } : this.env(shape, account);
     const proc = new CliProcess({
       claudePath: this.deps.claudePath,
       workRoot: this.workRoot,
@@ -81,6 +86,7 @@ export class ProcessFactory {
       log: this.deps.log,
     });
     if (toolServer) this.toolServers.set(proc, toolServer);
+    if (account !== undefined) this.accounts.set(proc, account);
     this.live.add(proc);
     void proc.exited.then(() => this.live.delete(proc));
     return proc;
@@ -91,11 +97,19 @@ export class ProcessFactory {
     return this.toolServers.get(proc);
   }
 
-  private env(shape: TurnShape): Record<string, string> {
+  /** The pool member a process runs as (undefined without a pool). */
+  accountOf(proc: CliProcess): string | undefined {
+    return this.accounts.get(proc);
+  }
+
+  private env(shape: TurnShape, account?: string): Record<string, string> {
     const base = allowlistedEnv(this.deps.baseEnv);
+    // A pool member's own variables, and nothing of another credential's (a member gone since gets none).
+    const own = account !== undefined && account !== 'default' ? (this.accountEnv?.(account) ?? {}) : undefined;
+    const credentials = own ?? this.credentialEnv;
     const env = {
-      ...(this.credentialEnv ? withoutCredentials(base) : base),
-      ...this.credentialEnv,
+      ...(credentials ? withoutCredentials(base) : base),
+      ...credentials,
       ...this.deps.config.extraCliEnv,
       ...gatewayCliEnv(this.deps.config.cliMaxRetries),
     };

@@ -61,6 +61,8 @@ export interface TurnContext {
   hint?: string;
   /** False when the client gets the answer whole: a stream cut upstream is then recovered whatever the re-fetched answer says. */
   streaming?: boolean;
+  /** Run with this pool member (Claude credential) and no other: verifying it (accounts/). */
+  account?: string;
   /** Limits and usage of the key behind the request (src/admin): asked before the turn starts, told when it ends. */
   meter?: TurnMeter;
 }

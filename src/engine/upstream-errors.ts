@@ -33,6 +33,8 @@ export interface UpstreamFailure {
   apiError?: string;
   /** The CLI's message text (never sent to clients as is). */
   text?: string;
+  /** A subscription's plan window refused the request until then (unix seconds; the CLI's rate_limit_info). */
+  resetsAt?: number;
 }
 
 /** Remove what must not reach a client: URLs, host:port pairs, the CLI's advice about its own setup. */
@@ -66,6 +68,14 @@ export function mapUpstreamFailure(f: UpstreamFailure, retryAfterSec: number): G
     return new GatewayError('upstream_auth', LOGIN_HINT, { code: 'upstream_authentication_failed' });
   }
   if (status === 429 || f.error === 'rate_limit') {
+    // A plan window ("You've hit your 5-hour limit"): the wait is until its reset, which the CLI reports.
+    const untilReset = typeof f.resetsAt === 'number' ? Math.ceil(f.resetsAt - Date.now() / 1000) : 0;
+    if (untilReset > 0) {
+      return new GatewayError('rate_limited', `The Claude plan's usage limit was reached; it resets at ${new Date(f.resetsAt! * 1000).toISOString()}.`, {
+        retryAfterSec: untilReset,
+        code: 'upstream_rate_limited',
+      });
+    }
     return new GatewayError('rate_limited', 'The Anthropic API rate limit was reached; retry after the indicated delay.', {
       retryAfterSec,
       code: 'upstream_rate_limited',

@@ -30,6 +30,10 @@
 // where the CLI's "No response requested." and a note to go on follow them) or inside the gateway's
 // <conversation_record> (a flattened history).
 // Without a marker it answers "Hello from the scripted upstream."
+// Per credential (the x-api-key or bearer token the CLI sends), `credentials` scripts more: a status
+// every request with it fails with (429 with its retry-after, 401 ...), and headers every answer to it
+// carries (the `anthropic-ratelimit-unified-*` headers a subscription's plan windows come in;
+// unifiedRateLimitHeaders builds them). Requests whose credential is refused are recorded too.
 // Usage reports input and cache tokens as Anthropic's prompt caching would bill them (prompt-cache.ts).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -43,9 +47,59 @@ export interface RecordedRequest {
   usage?: CacheUsage & { output_tokens: number };
 }
 
+/** What the scripted upstream does for one credential. */
+export interface CredentialScript {
+  /** Every request with this credential fails with this HTTP status and the API's error body. */
+  status?: number;
+  /** retry-after on that failure (seconds; default 7 for a 429). */
+  retryAfter?: string;
+  /** Headers added to every answer (and failure) for this credential. */
+  headers?: Record<string, string>;
+}
+
+export interface PlanWindow {
+  utilization: number;
+  /** Unix seconds. */
+  resetsAt: number;
+}
+
+/**
+ * The `anthropic-ratelimit-unified-*` headers the Anthropic API sends a subscription login, which the
+ * CLI reads to emit its rate_limit_event (status, reset, the window that decides, per-window usage).
+ */
+export function unifiedRateLimitHeaders(o: {
+  status: 'allowed' | 'allowed_warning' | 'rejected';
+  claim?: 'five_hour' | 'seven_day';
+  fiveHour?: PlanWindow;
+  sevenDay?: PlanWindow;
+  overageStatus?: 'allowed' | 'allowed_warning' | 'rejected';
+}): Record<string, string> {
+  const h: Record<string, string> = { 'anthropic-ratelimit-unified-status': o.status };
+  const claim = o.claim ?? 'five_hour';
+  const decisive = claim === 'seven_day' ? o.sevenDay : o.fiveHour;
+  if (decisive) h['anthropic-ratelimit-unified-reset'] = String(decisive.resetsAt);
+  h['anthropic-ratelimit-unified-representative-claim'] = claim;
+  if (o.overageStatus) h['anthropic-ratelimit-unified-overage-status'] = o.overageStatus;
+  for (const [tag, w] of [['5h', o.fiveHour], ['7d', o.sevenDay]] as const) {
+    if (!w) continue;
+    h[`anthropic-ratelimit-unified-${tag}-utilization`] = String(w.utilization);
+    h[`anthropic-ratelimit-unified-${tag}-reset`] = String(w.resetsAt);
+  }
+  return h;
+}
+
+/** The credential a request carries, as the upstream sees it. */
+export function credentialOf(headers: http.IncomingHttpHeaders): string {
+  const key = headers['x-api-key'];
+  if (typeof key === 'string' && key) return key;
+  return String(headers.authorization ?? '').replace(/^Bearer\s+/i, '');
+}
+
 export interface FakeUpstream {
   url: string;
   requests: RecordedRequest[];
+  /** Scripts per credential (see CredentialScript); change them at any time. */
+  credentials: Map<string, CredentialScript>;
   /** The prompt cache behind the usage this upstream reports. */
   cache: PromptCache;
   /** Requests still being answered (a hung or slow one shows up here until its socket closes). */
@@ -135,6 +189,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {}): Promise<FakeUpstream> {
   const requests: RecordedRequest[] = [];
+  const credentials = new Map<string, CredentialScript>();
   const cache = new PromptCache(opts.cache);
   let openCount = 0;
   let seq = 0;
@@ -163,6 +218,16 @@ export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {
     }
     const recorded: RecordedRequest = { path, headers: req.headers, body };
     requests.push(recorded);
+    const perCredential = credentials.get(credentialOf(req.headers));
+    if (perCredential?.headers) for (const [k, v] of Object.entries(perCredential.headers)) res.setHeader(k, v);
+    if (perCredential?.status && path === '/v1/messages') {
+      const code = perCredential.status;
+      const headers: Record<string, string> = { 'content-type': 'application/json', 'request-id': 'req_fake' };
+      if (code === 429 || perCredential.retryAfter) headers['retry-after'] = perCredential.retryAfter ?? '7';
+      res.writeHead(code, headers);
+      res.end(JSON.stringify({ type: 'error', error: { type: errorType(code), message: `scripted ${code} for this credential` } }));
+      return;
+    }
     if (path.endsWith('/count_tokens')) {
       const n = Math.ceil(JSON.stringify(body.messages ?? []).length / 4);
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -364,6 +429,7 @@ export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    credentials,
     cache,
     open: () => openCount,
     close: () =>
