@@ -59,7 +59,7 @@ for (const useResponses of [true, false]) {
       const second = await runner().run(agent, [...first.history, { role: 'user', content: `${tag}-turn2 [[reply:Second answer.]]` }]);
       assert.equal(second.finalOutput, 'Second answer.');
       // The model saw the first turn before the second message.
-      const req = h.upstream.requests.findLast((r) => JSON.stringify(r.body.messages ?? []).includes(`${tag}-turn2`))!;
+      const req = h.upstream.requests.filter((r) => JSON.stringify(r.body.messages ?? []).includes(`${tag}-turn2`)).at(-1)!;
       const seen = JSON.stringify(req.body.messages);
       assert.ok(seen.indexOf(`${tag}-turn1`) >= 0 && seen.indexOf('First answer.') > seen.indexOf(`${tag}-turn1`));
     });

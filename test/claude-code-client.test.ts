@@ -68,7 +68,7 @@ describe('Claude Code CLI as a client', { timeout: 480_000 }, () => {
     assert.equal(r.code, 0, r.stderr.slice(-2000) + r.stdout.slice(-2000));
     assert.equal(r.json?.result, 'Resumed fine.');
     assert.equal(r.json?.session_id, firstSession);
-    const req = h.upstream.requests.findLast((q) => JSON.stringify(q.body.messages ?? []).includes('cc-resume'))!;
+    const req = h.upstream.requests.filter((q) => JSON.stringify(q.body.messages ?? []).includes('cc-resume')).at(-1)!;
     const seen = JSON.stringify(req.body.messages);
     assert.ok(seen.includes('cc-bash') && seen.includes('from-claude'), 'the resumed request carried the first turn and its tool result');
   });

@@ -46,7 +46,7 @@ test('tool_reference, search_result, documents and images in a tool_result reach
   const second = await anthropic.messages.create({ model: 'sonnet', max_tokens: 100, messages, tools: [tool] });
   assert.equal(second.stop_reason, 'end_turn');
   // What the model got: the request that carried the result.
-  const req = h.upstream.requests.findLast((r) => JSON.stringify(r.body.messages ?? []).includes('mcp__deploy__release'));
+  const req = h.upstream.requests.filter((r) => JSON.stringify(r.body.messages ?? []).includes('mcp__deploy__release')).at(-1);
   assert.ok(req, 'the tool_reference reached the API');
   // The suspended turn went on in its live process (the MCP path, where these blocks become text).
   assert.ok(answeredLive(h.upstream, 'Tool loaded: mcp__deploy__release'));

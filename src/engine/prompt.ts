@@ -35,6 +35,13 @@ export function toBlocks(parts: Part[]): AnthropicBlock[] {
   return out;
 }
 
+/** A tool result's part inside the flattened record: text as it is, a text document as its text, other media named. */
+function resultText(c: Part): string {
+  if (c.type === 'text') return c.text;
+  if (c.type === 'document' && c.source.type === 'text') return c.title ? `${c.title}\n${c.source.data}` : c.source.data;
+  return `[${c.type}]`;
+}
+
 function escapeJson(value: unknown): string {
   return JSON.stringify(value, null, 0).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
 }
@@ -69,7 +76,7 @@ export function renderPrompt(messages: ChatMessage[]): AnthropicBlock[] {
         case 'tool_call':
           return [{ tool_call: { id: p.id, name: p.name, input: p.input } }];
         case 'tool_result':
-          return [{ tool_result: { call_id: p.callId, is_error: p.isError || undefined, content: p.content.map((c) => (c.type === 'text' ? c.text : `[${c.type}]`)).join('\n') } }];
+          return [{ tool_result: { call_id: p.callId, is_error: p.isError || undefined, content: p.content.map(resultText).join('\n') } }];
         case 'thinking':
           return [];
       }
