@@ -1,6 +1,6 @@
 # claude-code-gateway: OpenAI/Anthropic-compatible APIs served by the Claude Code CLI.
 # The Claude login lives in the /data volume (GATEWAY_DATA_DIR): rebuilding or replacing the
-# container keeps it. See README "Docker" for reusing a login made on the host.
+# container keeps it. See README "Deployment" for reusing a login made on the host.
 #
 # Build with the Docker image format, or podman/buildah drop the HEALTHCHECK below:
 #   docker build -t claude-code-gateway .            (Docker always writes this format)
