@@ -68,3 +68,23 @@ test('a tool_result holding only a tool_reference is not empty', async () => {
   const second = await anthropic.messages.create({ model: 'sonnet', max_tokens: 100, messages, tools: [tool] });
   assert.deepEqual(second.content, [{ type: 'text', text: 'Got: Tool loaded: Grep' }]);
 });
+
+test('a malformed block inside a tool_result is a 400 naming it, and the gateway goes on', async () => {
+  for (const bad of [{ type: 'text' }, { type: 'image' }, { type: 'document', source: null }]) {
+    await assert.rejects(
+      anthropic.messages.create({
+        model: 'sonnet',
+        max_tokens: 50,
+        tools: [tool],
+        messages: [
+          { role: 'user', content: 'x' },
+          { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_bad', name: 'lookup', input: {} }] },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_bad', content: [bad] as never }] },
+        ],
+      }),
+      (e: any) => e.status === 400 && e.error?.error?.type === 'invalid_request_error' && /messages\.2\.content\.0\.content\.0/.test(e.message),
+    );
+  }
+  const ok = await anthropic.messages.create({ model: 'sonnet', max_tokens: 50, messages: [{ role: 'user', content: '[[reply:still here]]' }] });
+  assert.deepEqual(ok.content, [{ type: 'text', text: 'still here' }]);
+});

@@ -28,6 +28,9 @@ export function clientToolOptions(server: ClientToolServer, callTimeoutMs: numbe
   };
 }
 
+/** Where in a frame's events a call was refused. */
+const REFUSED = Symbol('refused');
+
 export class ToolSession {
   /** Block indexes (of this request's events) that are hidden from the client. */
   private readonly hidden = new Set<number>();
@@ -52,16 +55,19 @@ export class ToolSession {
 
   /** Rewrites the events of one frame; returns them and whether the turn now waits for the client. */
   filter(frame: unknown, events: TurnEvent[]): { events: TurnEvent[]; pause: boolean } {
-    const shown = this.pass(events);
-    if (!this.held) return { events: shown, pause: this.messageEnded(frame) && this.pending.length > 0 };
+    const passed = this.pass(events);
+    if (!this.held) return { events: passed.filter((e): e is TurnEvent => e !== REFUSED), pause: this.messageEnded(frame) && this.pending.length > 0 };
     // The Stop hook sent the model back: what it said in the attempt is not part of the answer.
     if (this.server!.nudgesSpent !== this.nudgesSeen) {
       this.nudgesSeen = this.server!.nudgesSpent;
       this.dropHeld();
     }
     const out: TurnEvent[] = [];
-    for (const ev of shown) {
-      if (this.held && ev.type === 'block_start' && ev.block.type === 'tool_use') {
+    for (const ev of passed) {
+      if (ev === REFUSED) {
+        // The attempt's text (about a call that was not made) goes with the refused call.
+        if (this.held) this.dropHeld();
+      } else if (this.held && ev.type === 'block_start' && ev.block.type === 'tool_use') {
         // The first accepted call: its attempt is the answer.
         out.push(...this.held, ev);
         this.held = undefined;
@@ -89,9 +95,9 @@ export class ToolSession {
     this.held = [];
   }
 
-  /** Renames client calls, hides the CLI's own and refused ones. */
-  private pass(events: TurnEvent[]): TurnEvent[] {
-    const out: TurnEvent[] = [];
+  /** Renames client calls, hides the CLI's own and refused ones (marking where a refusal was). */
+  private pass(events: TurnEvent[]): (TurnEvent | typeof REFUSED)[] {
+    const out: (TurnEvent | typeof REFUSED)[] = [];
     for (const ev of events) {
       if (ev.type === 'done') {
         out.push(ev);
@@ -106,10 +112,9 @@ export class ToolSession {
         }
         const refusal = this.refusal(name);
         if (refusal) {
-          // Never shown to the client; the CLI hands the model this error as the call's result. Its
-          // attempt's text (about a call that was not made) goes with it while tool_choice holds it.
+          // Never shown to the client; the CLI hands the model this error as the call's result.
           this.hidden.add(ev.index);
-          this.dropHeld();
+          out.push(REFUSED);
           this.server.answer(ev.block.id, toMcpResult([{ type: 'text', text: refusal }], true));
           continue;
         }

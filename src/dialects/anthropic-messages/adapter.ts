@@ -89,6 +89,10 @@ function toolResultParts(content: string | Block[], param: string): Part[] {
       case 'text':
       case 'image':
       case 'document':
+        // The schema lets any typed block into a tool result; these three must have their fields.
+        if (block.type === 'text' ? typeof block.text !== 'string' : typeof block.source !== 'object' || block.source === null) {
+          throw new GatewayError('invalid_request', `Malformed ${block.type} block in a tool_result at '${param}.${j}'.`, { param: `${param}.${j}` });
+        }
         return blockToParts(b, `${param}.${j}`);
       case 'tool_reference':
         return [{ type: 'text', text: `Tool loaded: ${String(block.tool_name ?? block.name ?? '')}` }];
