@@ -45,9 +45,11 @@ test('the dashboard: sign in, the data requests produced, charts, create and rev
   // Traffic through the real clients: two models, two dialects, one upstream failure, one turn still running.
   const openai = new OpenAI({ baseURL: h.baseURL, apiKey: TEST_KEY, maxRetries: 0 });
   const anthropic = new Anthropic({ baseURL: h.gw.url, apiKey: TEST_KEY, maxRetries: 0 });
-  const a = await openai.chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: 'one [[reply:alpha beta gamma]]' }] });
-  const b = await anthropic.messages.create({ model: 'haiku', max_tokens: 50, messages: [{ role: 'user', content: 'two [[reply:delta epsilon]]' }] });
-  await assert.rejects(openai.chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: 'three [[status:529]]' }] }), (e: any) => e.status === 503);
+  const [a, b] = await Promise.all([
+    openai.chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: 'one [[reply:alpha beta gamma]]' }] }),
+    anthropic.messages.create({ model: 'haiku', max_tokens: 50, messages: [{ role: 'user', content: 'two [[reply:delta epsilon]]' }] }),
+    assert.rejects(openai.chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: 'three [[status:529]]' }] }), (e: any) => e.status === 503),
+  ]);
   const hanging = new AbortController();
   const running = openai.chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: 'four [[hang]]' }] }, { signal: hanging.signal }).catch(() => 'aborted');
   // Running: its prompt has reached the upstream, which holds it open.

@@ -51,6 +51,8 @@ export const DASHBOARD_JS = String.raw`'use strict';
   }
 
   // ---- charts (uPlot) -------------------------------------------------------------------------
+  // Counts (requests, tokens) get whole-number ticks.
+  var WHOLE = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 1e8, 1e9];
   function drawChart(id, xs, series) {
     var host = $(id);
     var names = Object.keys(series);
@@ -70,7 +72,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       width: width, height: 220,
       scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } } },
       legend: { live: false },
-      axes: [{ stroke: '#888', grid: { stroke: '#8882' } }, { stroke: '#888', grid: { stroke: '#8882' }, size: 60 }],
+      axes: [{ stroke: '#888', grid: { stroke: '#8882' } }, { stroke: '#888', grid: { stroke: '#8882' }, size: 60, incrs: WHOLE }],
       series: [{}].concat(names.map(function (n, i) {
         var color = PALETTE[i % PALETTE.length];
         return { label: n, stroke: color, fill: color + '22', width: 2, points: { show: xs.length <= 31 } };
