@@ -1,5 +1,5 @@
 // The HTTP surface, wired above the dialects: /health without auth, everything else behind the
-// gateway key (with failed keys throttled), every response with a request id.
+// gateway key or an app key (src/admin/access.ts; failed keys throttled), every response with a request id.
 import { Hono, type Context } from 'hono';
 import { registerAuthRoutes, type AuthRouteDeps } from './auth/routes.js';
 import { Admin, callerOf, visibleModels } from './admin/admin.js';

@@ -121,18 +121,19 @@ test('every turn in every dialect, streamed or not, is booked with exactly the u
 
 test('the admin key\'s traffic is booked as "admin"; errors are counted; rows filter by model', async () => {
   const chat = new OpenAI({ baseURL: h.baseURL, apiKey: TEST_KEY, maxRetries: 0 });
-  await chat.chat.completions.create({ model: 'haiku', messages: [{ role: 'user', content: '[[reply:from the admin]]' }] });
-  await assert.rejects(chat.chat.completions.create({ model: 'haiku', messages: [{ role: 'user', content: '[[status:500]]' }] }));
+  await chat.chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: '[[reply:from the admin]]' }] });
+  await assert.rejects(chat.chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: '[[status:500]]' }] }));
   await h.gw.admin.flush();
   const { data } = (await (await usage('key=admin')).json()) as { data: any[] };
   assert.equal(data.length, 1, JSON.stringify(data));
   assert.equal(data[0].key_id, 'admin');
   assert.equal(data[0].key_name, 'admin');
-  assert.match(data[0].model, /haiku/);
+  assert.match(data[0].model, /sonnet/);
   assert.equal(data[0].requests, 2);
   assert.equal(data[0].errors, 1);
   const byModel = (await (await usage(`model=${encodeURIComponent(data[0].model)}`)).json()) as { data: any[] };
-  assert.deepEqual(byModel.data, data);
+  assert.deepEqual(byModel.data.map((r) => [r.key_id, r.model]).sort(), [['admin', data[0].model], [appKey.id, data[0].model]].sort());
+  assert.deepEqual((await (await usage('model=no-such-model')).json()).data, []);
 });
 
 test('CSV: a header and one line per row, the same numbers as the JSON', async () => {

@@ -18,6 +18,13 @@ interface TableFile {
   rows: Record<string, unknown>;
 }
 
+interface TableChange {
+  change: (t: TableFile) => unknown;
+  ttlMs?: number;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
 interface CachedTable {
   mtimeMs: number;
   size: number;
@@ -34,6 +41,8 @@ export class FileStore implements ConversationStore {
   /** Tables as last read or written, with the file's stamp: re-read when another process (the
    * `keys` command) changed the file, so a revocation made there counts at once here too. */
   private readonly tableCache = new Map<string, CachedTable>();
+  /** Changes waiting for their table's next write, per table file. */
+  private readonly tableBatches = new Map<string, TableChange[]>();
   private readonly sweeper: NodeJS.Timeout;
   /** Appends per session run one after another, so a transcript's lines stay in order. */
   private readonly writing = new Map<string, Promise<void>>();
@@ -142,24 +151,46 @@ export class FileStore implements ConversationStore {
     return t.expiresAt && t.expiresAt <= Date.now() ? { expiresAt: 0, rows: {} } : t;
   }
 
-  /** Read, change and write a table; changes to one table run one after another in this process. */
-  private async updateTable<R>(table: string, change: (t: TableFile) => R, ttlMs?: number): Promise<R> {
+  /**
+   * Read, change and write a table. Changes to one table are applied in order, and those that arrive
+   * while a write is under way are applied together in the next one: the day's usage table takes a
+   * change from every turn that ends, and must not cost a file write each when many end at once.
+   */
+  private updateTable<R>(table: string, change: (t: TableFile) => R, ttlMs?: number): Promise<R> {
     const file = this.tableFile(table);
-    const prev = this.writing.get(file) ?? Promise.resolve();
-    const next = prev.then(async () => {
+    return new Promise<R>((resolve, reject) => {
+      let batch = this.tableBatches.get(file);
+      if (!batch) {
+        const queued: TableChange[] = [];
+        batch = queued;
+        this.tableBatches.set(file, queued);
+        const prev = this.writing.get(file) ?? Promise.resolve();
+        const run = prev.then(() => this.writeBatch(table, file, queued));
+        this.writing.set(file, run.then(() => {}, () => {}));
+      }
+      batch.push({ change: change as (t: TableFile) => unknown, ttlMs, resolve: resolve as (v: unknown) => void, reject });
+    });
+  }
+
+  private async writeBatch(table: string, file: string, batch: TableChange[]): Promise<void> {
+    this.tableBatches.delete(file); // changes from here on go into the next write
+    try {
       const cur = await this.loadTable(table);
       const t: TableFile = { expiresAt: cur.expiresAt, rows: { ...cur.rows } };
-      const result = change(t);
-      if (ttlMs !== undefined) t.expiresAt = Date.now() + ttlMs;
+      const results = batch.map((b) => {
+        const r = b.change(t);
+        if (b.ttlMs !== undefined) t.expiresAt = Date.now() + b.ttlMs;
+        return r;
+      });
       const tmp = `${file}.${process.pid}.${crypto.randomUUID()}.tmp`;
       await fsp.writeFile(tmp, JSON.stringify(t), { mode: 0o600 });
       await fsp.rename(tmp, file);
       const st = await fsp.stat(file).catch(() => undefined);
       if (st) this.tableCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, data: t });
-      return result;
-    });
-    this.writing.set(file, next.then(() => {}, () => {}));
-    return next;
+      batch.forEach((b, i) => b.resolve(results[i]));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    }
   }
 
   async getRow<T>(table: string, row: string): Promise<T | undefined> {
