@@ -172,6 +172,8 @@ describe('request ids and thrown errors', () => {
         throw new TypeError('catalog exploded');
       },
       stats: () => ({}),
+      // The app's observer (metrics, dashboard) listens to the engine's events.
+      events: { listen: () => () => {} },
     };
     const app = createApp({ keys: [TEST_KEY], isReady: () => true, config: loadConfig({}, { apiKeys: [TEST_KEY] }), engine: engine as any, log, store: {} as any });
     const o = await app.request('/v1/models', { headers: { authorization: `Bearer ${TEST_KEY}` } });
