@@ -45,6 +45,21 @@ test('a 429 on one credential: the turn is answered by the next, before any byte
     const msg = await stream.finalMessage();
     assert.equal((msg.content[0] as any).text, 'streamed answer');
     assert.deepEqual(who(h), [DEFAULT_KEY, SECOND_KEY, SECOND_KEY]);
+
+    // /metrics tells the same per credential.
+    const metrics = await (await fetch(`${h.gw.url}/metrics`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).text();
+    const sample = (line: string) => metrics.split('\n').find((l) => l.startsWith(line + ' '))?.slice(line.length + 1);
+    assert.equal(sample('ccg_claude_account_state{account="default",role="primary",state="cooling_down"}'), '1');
+    assert.equal(sample('ccg_claude_account_state{account="default",role="primary",state="active"}'), '0');
+    assert.equal(sample('ccg_claude_account_state{account="second",role="primary",state="active"}'), '1');
+    assert.equal(sample('ccg_claude_account_turns_served{account="second"}'), '2');
+    assert.equal(Number(sample('ccg_claude_account_cooling_down_until_seconds{account="default"}')), Math.floor(Date.parse(def.cooling_down_until) / 1000));
+
+    // The key is charged for what its client was told: two answered requests, not the attempt the failover ran again.
+    const usage = (await (await fetch(`${h.gw.url}/admin/usage`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).json()) as any;
+    const rows = usage.data.filter((r: any) => r.key_id === 'admin');
+    assert.equal(rows.reduce((n: number, r: any) => n + r.requests, 0), 2);
+    assert.equal(rows.reduce((n: number, r: any) => n + r.errors, 0), 0);
   } finally {
     await h.close();
   }

@@ -16,8 +16,29 @@ export interface LoginView {
   authenticated: boolean;
   verified: boolean | null;
   method: string | null;
-  plan?: { status?: string; windows?: Record<string, { utilization: number | null; resets_at: string | null }> } | null;
+  plan?: PlanView | null;
+  /** Every credential of the pool (accounts/), when /auth/status lists them. */
+  accounts?: AccountView[];
 }
+
+type PlanView = { status?: string; windows?: Record<string, { utilization: number | null; resets_at: string | null }> };
+
+/** What the metrics read of one pool member (accounts/accounts.ts AccountSnapshot). */
+export interface AccountView {
+  name: string;
+  role: string;
+  state: string;
+  cooling_down_until: string | null;
+  plan: PlanView | null;
+  turns_served: number;
+  live_conversations: number;
+}
+
+const ACCOUNT_STATES = ['active', 'cooling_down', 'refused', 'disabled', 'verifying'];
+const unixSeconds = (iso: string | null | undefined) => {
+  const at = iso ? Date.parse(iso) : NaN;
+  return Number.isFinite(at) ? Math.floor(at / 1000) : undefined;
+};
 
 const SECONDS_FAST = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60];
 const SECONDS_SLOW = [0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 300, 600];
@@ -158,6 +179,30 @@ export class GatewayMetrics {
           if (Number.isFinite(at)) this.set({ window }, Math.floor(at / 1000));
         }
       },
+    });
+    // Per credential of the pool: the same facts /auth/status gives, one series per member.
+    const perAccount = (name: string, help: string, labelNames: readonly string[], fill: (g: Gauge<string>, a: AccountView) => void) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['account', ...labelNames],
+        registers: reg,
+        collect() {
+          this.reset();
+          for (const a of sources.login()?.accounts ?? []) fill(this, a);
+        },
+      });
+    perAccount('ccg_claude_account_state', 'Each Claude credential of the pool: 1 for its current state (active, cooling_down, refused, disabled, verifying), 0 for the others', ['role', 'state'], (g, a) => {
+      for (const state of ACCOUNT_STATES) g.set({ account: a.name, role: a.role, state }, a.state === state ? 1 : 0);
+    });
+    perAccount('ccg_claude_account_cooling_down_until_seconds', 'When a limited credential is tried again, Unix seconds (absent when it is not cooling down)', [], (g, a) => {
+      const at = unixSeconds(a.cooling_down_until);
+      if (at !== undefined) g.set({ account: a.name }, at);
+    });
+    perAccount('ccg_claude_account_turns_served', 'Turns each credential has served since the gateway started', [], (g, a) => g.set({ account: a.name }, a.turns_served));
+    perAccount('ccg_claude_account_live_conversations', 'Live conversation processes running as each credential', [], (g, a) => g.set({ account: a.name }, a.live_conversations));
+    perAccount('ccg_claude_account_plan_utilization', "Utilisation (0-1) of each window of each credential's Claude plan, as the CLI last reported it", ['window'], (g, a) => {
+      for (const [window, w] of Object.entries(a.plan?.windows ?? {})) if (typeof w.utilization === 'number') g.set({ account: a.name, window }, w.utilization);
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'ccg_' });
   }
