@@ -9,26 +9,13 @@ import path from 'node:path';
 import { test } from 'node:test';
 import OpenAI from 'openai';
 import { ACCOUNTS_FILE } from '../src/accounts/store.js';
-import { credentialOf, startFakeUpstream } from './support/fake-upstream.js';
-import { modelRequests } from './support/conversation.js';
-import { startHarness, TEST_KEY, type Harness } from './support/harness.js';
+import { startFakeUpstream } from './support/fake-upstream.js';
+import { call, DEFAULT_KEY, names, who } from './support/accounts.js';
+import { startHarness, TEST_KEY } from './support/harness.js';
 
-const DEFAULT_KEY = 'sk-ant-test-upstream';
 const TEAM_B = 'sk-ant-oat01-team-b-00000000000000000000000000';
 const REFUSED = 'sk-ant-oat01-refused-0000000000000000000000000';
 const KEEPER = 'sk-ant-api03-keeper-00000000000000000000000000';
-
-const who = (h: Harness) => modelRequests(h.upstream).map((r) => credentialOf(r.headers));
-const call = async (h: Harness, method: string, p: string, body?: object) => {
-  const res = await fetch(`${h.gw.url}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
-    body: body && JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, text, json: JSON.parse(text) as any };
-};
-const names = async (h: Harness) => (await call(h, 'GET', '/auth/accounts')).json.accounts.map((a: any) => a.name);
 
 test('add (verified first); bad input is refused with clear errors and disturbs nothing; secrets never come back out', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-pool-'));

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { DEFAULT_KEY } from './support/accounts.js';
 
-const DEFAULT_KEY = 'sk-ant-test-upstream';
 const TEAM_B = 'sk-ant-oat01-team-b-00000000000000000000000000';
 const KEEPER = 'sk-ant-api03-keeper-00000000000000000000000000';
 

@@ -3,20 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import OpenAI from 'openai';
-import { credentialOf } from './support/fake-upstream.js';
-import { modelRequests } from './support/conversation.js';
-import { startHarness, TEST_KEY, type Harness } from './support/harness.js';
+import { TEST_KEY } from './support/harness.js';
+import { DEFAULT_KEY, pooled, SECOND_KEY, status, who } from './support/accounts.js';
 
-const DEFAULT_KEY = 'sk-ant-test-upstream'; // the harness's ANTHROPIC_API_KEY: the pool's "default"
-const SECOND_KEY = 'sk-ant-api03-second-000000000000000000000';
 const SPARE_KEY = 'sk-ant-api03-spare-0000000000000000000000';
-
-async function pooled(accounts: object[], opts: { config?: Parameters<typeof startHarness>[0]; env?: NodeJS.ProcessEnv } = {}): Promise<Harness> {
-  return startHarness({ fallbackRetryAfterSec: 30, ...opts.config }, { env: { GATEWAY_ACCOUNTS: JSON.stringify(accounts), ...opts.env } });
-}
-
-const who = (h: Harness) => modelRequests(h.upstream).map((r) => credentialOf(r.headers));
-const status = async (h: Harness) => (await (await fetch(`${h.gw.url}/auth/status`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).json()) as any;
 
 test('overflow is used only when every primary is limited', async () => {
   const h = await pooled([

@@ -4,20 +4,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
-import { credentialOf } from './support/fake-upstream.js';
 import { modelRequests } from './support/conversation.js';
-import { startHarness, TEST_KEY, type Harness } from './support/harness.js';
-
-const DEFAULT_KEY = 'sk-ant-test-upstream'; // the harness's ANTHROPIC_API_KEY: the pool's "default"
-const SECOND_KEY = 'sk-ant-api03-second-000000000000000000000';
-
-async function pooled(accounts: object[], opts: { config?: Parameters<typeof startHarness>[0]; env?: NodeJS.ProcessEnv } = {}): Promise<Harness> {
-  return startHarness({ fallbackRetryAfterSec: 30, ...opts.config }, { env: { GATEWAY_ACCOUNTS: JSON.stringify(accounts), ...opts.env } });
-}
-
-const who = (h: Harness) => modelRequests(h.upstream).map((r) => credentialOf(r.headers));
-const status = async (h: Harness) => (await (await fetch(`${h.gw.url}/auth/status`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).json()) as any;
-const account = async (h: Harness, name: string) => (await status(h)).accounts.find((a: any) => a.name === name);
+import { TEST_KEY } from './support/harness.js';
+import { account, DEFAULT_KEY, pooled, SECOND_KEY, status, who } from './support/accounts.js';
 
 test('a conversation stays on its credential across turns, moves only when it must (rebuilt there without the other account\'s thinking), and stays where it moved', async () => {
   const h = await pooled([{ name: 'second', api_key: SECOND_KEY, priority: 1 }], { config: { fallbackRetryAfterSec: 2 } });

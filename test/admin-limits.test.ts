@@ -3,10 +3,9 @@
 // limit, with Retry-After until the window rolls over, and starts no CLI turn.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
 import { minuteOf, secondsToNextDay } from '../src/admin/periods.js';
-import { startHarness, TEST_KEY, type Harness } from './support/harness.js';
+import { adminTools, errorOf, refusal } from './support/admin.js';
+import { startHarness, type Harness } from './support/harness.js';
 
 let h: Harness;
 before(async () => {
@@ -14,57 +13,7 @@ before(async () => {
 });
 after(() => h.close());
 
-async function admin(method: string, path: string, body?: unknown, key = TEST_KEY): Promise<{ status: number; json: any; headers: Headers }> {
-  const res = await fetch(`${h.gw.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: any = text;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, json, headers: res.headers };
-}
-
-async function createKey(spec: Record<string, unknown>): Promise<{ id: string; key: string }> {
-  const r = await admin('POST', '/admin/keys', spec);
-  assert.equal(r.status, 201, JSON.stringify(r.json));
-  return r.json;
-}
-
-const openai = (key: string) => new OpenAI({ baseURL: h.baseURL, apiKey: key, maxRetries: 0 });
-const anthropic = (key: string) => new Anthropic({ baseURL: h.gw.url, apiKey: key, maxRetries: 0 });
-
-/** One request in each dialect, through its real client. */
-const dialects: [string, (key: string, text: string) => Promise<unknown>][] = [
-  ['openai-chat', (key, text) => openai(key).chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: text }] })],
-  ['responses', (key, text) => openai(key).responses.create({ model: 'sonnet', input: text })],
-  ['anthropic', (key, text) => anthropic(key).messages.create({ model: 'sonnet', max_tokens: 64, messages: [{ role: 'user', content: text }] })],
-];
-
-/** The error a client call threw (both SDKs throw an APIError with status, headers and body). */
-async function refusal(p: Promise<unknown>): Promise<{ status: number; headers: Headers; body: any }> {
-  try {
-    await p;
-  } catch (e: any) {
-    assert.ok(typeof e.status === 'number', `an API error, not ${e}`);
-    return { status: e.status, headers: e.headers, body: e.error };
-  }
-  assert.fail('the request succeeded');
-}
-
-/** The error's message and code, wherever the dialect puts them. */
-function errorOf(dialect: string, body: any): { message: string; type: string; code?: string } {
-  if (dialect === 'anthropic') {
-    assert.equal(body.type, 'error');
-    return { message: body.error.message, type: body.error.type };
-  }
-  return { message: body.message ?? body.error?.message, type: body.type ?? body.error?.type, code: body.code ?? body.error?.code };
-}
+const { createKey, openai, anthropic, dialects } = adminTools(() => h);
 
 describe('an app key over its limits', () => {
   for (const [dialect, call] of dialects) {

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium } from './support/browser.js';
 import { CREDENTIALS_FILE } from '../src/auth/credentials-store.js';
 import { makeFakeClaude, tokenFor } from './support/fake-claude.js';
 import { startHarness, TEST_KEY, type Harness } from './support/harness.js';
@@ -19,10 +20,7 @@ let browser: Browser;
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-browser-'));
   h = await startHarness({ claudePath: makeFakeClaude(dir) }, { env: { ANTHROPIC_API_KEY: undefined } });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -3,7 +3,8 @@
 // (Split from dashboard.test.ts so each file fits the runner's per-file timeout on a loaded machine.)
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium } from './support/browser.js';
 import { startHarness, TEST_KEY, type Harness } from './support/harness.js';
 
 let h: Harness;
@@ -11,10 +12,7 @@ let browser: Browser;
 
 before(async () => {
   h = await startHarness({}, { prewarm: [] });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -8,12 +8,12 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { credentialOf, unifiedRateLimitHeaders } from './support/fake-upstream.js';
 import { modelRequests } from './support/conversation.js';
-import { startHarness, TEST_KEY, type Harness } from './support/harness.js';
+import { startHarness, TEST_KEY } from './support/harness.js';
+import { status } from './support/accounts.js';
 
 const TOKEN = 'sk-ant-oat01-plan-default-000000000000000000000';
 const SECOND = 'sk-ant-oat01-plan-second-000000000000000000000';
 const subscription = (more: NodeJS.ProcessEnv = {}) => ({ env: { ANTHROPIC_API_KEY: undefined, CLAUDE_CODE_OAUTH_TOKEN: TOKEN, ...more } });
-const status = async (h: Harness) => (await (await fetch(`${h.gw.url}/auth/status`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).json()) as any;
 const nowSec = () => Math.floor(Date.now() / 1000);
 /** Within a minute: the figures told apart here are 600 / 1800 / 3600 s, and a loaded machine takes seconds per turn. */
 const near = (actual: number, expected: number, what: string) => assert.ok(actual <= expected + 1 && actual >= expected - 60, `${what}: ${actual}, expected about ${expected}`);
