@@ -32,9 +32,9 @@ const isAuthPath = (p: string) => p === '/auth' || p.startsWith('/auth/');
 const isAdminPath = (p: string) => p === '/admin' || p.startsWith('/admin/');
 
 function admitted(c: Context, deps: KeyCheckDeps, caller: Caller, key?: string): void {
-  if (key) c.set('owner' as never, ownerId(key) as never);
-  c.set('caller' as never, caller as never);
-  if (isModelApiPath(c.req.path)) c.set('meter' as never, deps.admin.meter(caller, dialectOfPath(c.req.path)) as never);
+  if (key) c.set('owner', ownerId(key));
+  c.set('caller', caller);
+  if (isModelApiPath(c.req.path)) c.set('meter', deps.admin.meter(caller, dialectOfPath(c.req.path)));
 }
 
 export function keyCheck(deps: KeyCheckDeps): MiddlewareHandler {

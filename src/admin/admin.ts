@@ -12,6 +12,13 @@ import { ADMIN_KEY_ID, UsageBook, type UsageCounts } from './usage.js';
 
 export type Caller = { kind: 'admin'; id: typeof ADMIN_KEY_ID; name: string } | { kind: 'app'; id: string; name: string; key: AppKey };
 
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** Who the key check let in (callerOf). */
+    caller: Caller;
+  }
+}
+
 export const ADMIN_CALLER: Caller = { kind: 'admin', id: ADMIN_KEY_ID, name: 'admin' };
 
 /** The model APIs: the only paths an app key may call. */
@@ -111,5 +118,5 @@ export function visibleModels<M extends { id: string; resolved: string }>(caller
 
 /** The caller the key check put on the request. */
 export function callerOf(c: Context): Caller | undefined {
-  return c.get('caller' as never) as Caller | undefined;
+  return c.get('caller');
 }

@@ -6,6 +6,15 @@ import type { TurnMeter } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import type { ConversationStore } from '../conversations/stores/store.js';
 
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** Who made the request (ownerOf). */
+    owner: string;
+    /** The key's limits and usage book (meterOf). */
+    meter: TurnMeter;
+  }
+}
+
 /** What every route needs. */
 export interface RouteDeps {
   config: GatewayConfig;
@@ -20,12 +29,12 @@ export interface RouteDeps {
  * Conversations and stored responses belong to it; another key never sees them.
  */
 export function ownerOf(c: Context): string {
-  return (c.get('owner' as never) as string | undefined) ?? 'anonymous';
+  return c.get('owner') ?? 'anonymous';
 }
 
 /** The limits and usage book of the request's key (set by the key check for the model APIs). */
 export function meterOf(c: Context): TurnMeter | undefined {
-  return c.get('meter' as never) as TurnMeter | undefined;
+  return c.get('meter');
 }
 
 export function ownerId(key: string): string {

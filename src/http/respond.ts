@@ -9,15 +9,20 @@ import type { Logger } from '../log.js';
 
 export type ErrorShaper = (err: ReturnType<typeof asGatewayError>) => unknown;
 
-const ID_KEY = 'requestId' as never;
-const LOG_KEY = 'requestLog' as never;
+declare module 'hono' {
+  interface ContextVariableMap {
+    requestId: string;
+    /** Set once by requestIds(): errorResponse logs through it. */
+    requestLog: Logger;
+  }
+}
 
 /** This request's id, made on first use: `req_` and 24 random base62-ish characters. */
 export function requestIdOf(c: Context): string {
-  let id = c.get(ID_KEY) as string | undefined;
+  let id = c.get('requestId');
   if (!id) {
     id = `req_${crypto.randomBytes(18).toString('base64url').replace(/[-_]/g, 'x')}`;
-    c.set(ID_KEY, id as never);
+    c.set('requestId', id);
   }
   return id;
 }
@@ -39,8 +44,8 @@ function stamp(res: Response, id: string): Response {
 /** Gives every response a request id header, and errorResponse a logger (mounted first in app.ts). */
 export function requestIds(log: Logger): MiddlewareHandler {
   return async (c, next) => {
-    if (c.get(LOG_KEY)) return next();
-    c.set(LOG_KEY, log as never);
+    if (c.get('requestLog')) return next();
+    c.set('requestLog', log);
     const id = requestIdOf(c);
     await next();
     const stamped = stamp(c.res, id);
@@ -50,7 +55,7 @@ export function requestIds(log: Logger): MiddlewareHandler {
 
 /** Logs an error a request ended with, by its request id; never the request's content or headers. */
 export function logRequestError(c: Context, err: unknown, log?: Logger): void {
-  const l = log ?? (c.get(LOG_KEY) as Logger | undefined);
+  const l = log ?? c.get('requestLog');
   if (!l) return;
   const at = { requestId: requestIdOf(c), method: c.req.method, path: clip(c.req.path, 200) };
   if (!(err instanceof GatewayError)) {

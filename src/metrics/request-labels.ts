@@ -3,7 +3,12 @@
 import type { Context } from 'hono';
 import { routePath } from 'hono/route';
 
-const KEY_NAME = 'keyName' as never;
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The name of the key a self-guarded route let the request in with. */
+    keyName: string;
+  }
+}
 
 /** The route pattern that answered (e.g. /v1/responses/:id); 'unmatched' for paths no route serves. */
 export function routeLabel(c: Context): string {
@@ -18,7 +23,7 @@ export function routeLabel(c: Context): string {
 
 /** Record which key a request was let in with (its name; 'admin' for the gateway key). */
 export function setKeyName(c: Context, name: string): void {
-  c.set(KEY_NAME, name as never);
+  c.set('keyName', name);
 }
 
 /**
@@ -27,6 +32,5 @@ export function setKeyName(c: Context, name: string): void {
  * on the request; /metrics and /dashboard, which check their own, set the name here.
  */
 export function keyNameOf(c: Context): string {
-  const caller = c.get('caller' as never) as { name?: string } | undefined;
-  return caller?.name ?? (c.get(KEY_NAME) as string | undefined) ?? 'none';
+  return c.get('caller')?.name ?? c.get('keyName') ?? 'none';
 }
