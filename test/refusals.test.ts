@@ -58,7 +58,7 @@ describe("Anthropic's refusals reach the user", () => {
       assert.equal(r.type, 'permission_error');
       if (dialect !== 'anthropic') assert.equal(r.code, 'upstream_permission_denied');
       assert.ok(r.message.startsWith(PERMISSION_HINT), 'the guidance first');
-      assert.match(r.message, /The Anthropic API said: Your organization's policy does not allow this request: Claude Code access has been disabled by an administrator of organization \[id\]\.$/);
+      assert.match(r.message, /The Anthropic API said: Your organization’s policy does not allow this request: Claude Code access has been disabled by an administrator of organization \[id\]\.$/);
       clean(r.message);
     });
   }

@@ -23,6 +23,9 @@ test('no credential, no upstream address, no path, no id; Anthropic links stay; 
   assert.match(said, /https:\/\/docs\.claude\.com\/en\/api\/rate-limits\.$/);
   assert.doesNotMatch(apiMessage('API Error: 403 see https://claude.ai.evil.example/x'), /evil/, 'a look-alike host is an address');
   assert.ok(apiMessage(`API Error: 429 ${'x'.repeat(1000)}`).length <= 301);
+  // Apostrophes far apart are not taken for a quoted value and clipped by the error backstop.
+  const far = mapUpstreamFailure({ status: 429, text: `API Error: 429 You've hit ${'a limit '.repeat(12)}that can't be raised.` }, 5);
+  assert.match(far.message, /You’ve hit .*can’t be raised\.$/);
 });
 
 test('403 and 429 keep the guidance and add what the API said', () => {

@@ -62,7 +62,9 @@ export function sanitizeUpstreamText(text: string): string {
     .replace(/(^|[\s("'=])(~|\.{1,2})?(\/[\w.@+-]+){2,}\/?/g, '$1[path]')
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '[id]')
     .replace(/\s*(This is a server-side issue|If it persists|Check the).*$/s, '')
-    .trim();
+    .trim()
+    // Typographic apostrophes: the error backstop (errors.ts) clips long '...' spans as quoted values.
+    .replace(/'/g, '\u2019');
   return clip(cleaned, 300);
 }
 
