@@ -23,6 +23,7 @@ test('no credential, no upstream address, no path, no id; Anthropic links stay; 
   assert.match(said, /https:\/\/docs\.claude\.com\/en\/api\/rate-limits\.$/);
   assert.doesNotMatch(apiMessage('API Error: 403 see https://claude.ai.evil.example/x'), /evil/, 'a look-alike host is an address');
   assert.ok(apiMessage(`API Error: 429 ${'x'.repeat(1000)}`).length <= 301);
+  assert.equal(apiMessage('API Error: 429 Limit resets at 15:30 UTC, see 10.1.2.3:8443.'), 'Limit resets at 15:30 UTC, see [upstream].', 'a time of day is not an address');
   // Apostrophes far apart are not taken for a quoted value and clipped by the error backstop.
   const far = mapUpstreamFailure({ status: 429, text: `API Error: 429 You've hit ${'a limit '.repeat(12)}that can't be raised.` }, 5);
   assert.match(far.message, /You’ve hit .*can’t be raised\.$/);

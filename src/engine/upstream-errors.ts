@@ -58,7 +58,8 @@ export function sanitizeUpstreamText(text: string): string {
       const bare = url.replace(/[.,;:)]+$/, '');
       return PUBLIC_HOST.test(bare) ? url : '[upstream]';
     })
-    .replace(/\b(?<!\/)[\w.-]+:\d{2,5}\b/g, '[upstream]')
+    // host:port, not a time of day (a host has a letter or is an IPv4 address).
+    .replace(/\b(?<!\/)(?:[\w.-]*[a-z][\w.-]*|\d+\.\d+\.\d+\.\d+):\d{2,5}\b/gi, '[upstream]')
     .replace(/(^|[\s("'=])(~|\.{1,2})?(\/[\w.@+-]+){2,}\/?/g, '$1[path]')
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '[id]')
     .replace(/\s*(This is a server-side issue|If it persists|Check the).*$/s, '')
