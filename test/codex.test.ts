@@ -5,67 +5,29 @@
 // trip reads it back. The model's side is scripted: [[tool-text:apply_patch:...]] calls the custom
 // tool with the raw patch, [[tool:exec_command:...]] the shell tool.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { codexSetup, codexVersion, type CodexSetup } from './support/codex.js';
 import { startHarness, TEST_KEY, type Harness } from './support/harness.js';
 
-const require = createRequire(import.meta.url);
-const CODEX = require.resolve('@openai/codex/bin/codex.js');
 const EXAMPLES = path.resolve(import.meta.dirname, '../examples/codex');
 const CONFIG = fs.readFileSync(path.join(EXAMPLES, 'config.toml'), 'utf8');
 const CATALOG = fs.readFileSync(path.join(EXAMPLES, 'claude-code-gateway-models.json'), 'utf8');
 
 let h: Harness;
-let tmp: string;
-let codexHome: string;
-let work: string;
+let cx: CodexSetup;
 /** The installed Codex, named in the suite's title: `codex-cli 0.171.0`. */
-const version = execFileSync(process.execPath, [CODEX, '--version'], { encoding: 'utf8' }).trim();
-
-/** Wall time of each codex run, for the report (no threshold). */
-const timings: string[] = [];
-
-async function codex(args: string[]): Promise<{ stdout: string; stderr: string; last: string }> {
-  const started = Date.now();
-  const last = path.join(tmp, `last-${Date.now()}.txt`);
-  const env = { PATH: process.env.PATH, HOME: tmp, CODEX_HOME: codexHome, GATEWAY_API_KEY: TEST_KEY, RUST_LOG: 'error', NO_COLOR: '1' };
-  // As root in CI: no sandbox to set up and no one to approve; every command is the script's.
-  // The work dir is the process's cwd (`exec resume` takes no -C).
-  // Codex's own calls home (analytics, plugin lists, update check) are off: the test talks to loopback only.
-  const offline = ['-c', 'analytics.enabled=false', '-c', 'check_for_update_on_startup=false', '--disable', 'plugins', '--disable', 'remote_plugin'];
-  const flags = ['--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', ...offline, '-o', last];
-  const [sub, ...rest] = args;
-  const argv = sub === 'resume' ? ['exec', 'resume', ...flags, ...rest] : ['exec', ...flags, ...args];
-  // stdin closed: with a pipe open, codex exec waits to read more of the prompt from it.
-  const child = spawn(process.execPath, [CODEX, ...argv], { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  assert.equal(code, 0, `codex ${argv.slice(0, 2).join(' ')} exited ${code}:\n${stderr.split('\n').filter((l) => !/<unknown>/.test(l)).slice(-40).join('\n')}`);
-  timings.push(`${sub === 'resume' ? 'exec resume' : 'exec'} ${Date.now() - started} ms`);
-  return { stdout, stderr, last: fs.existsSync(last) ? fs.readFileSync(last, 'utf8') : '' };
-}
+const version = codexVersion();
 
 before(async () => {
   h = await startHarness({});
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-codex-'));
-  codexHome = path.join(tmp, 'codex-home');
-  work = path.join(tmp, 'work');
-  fs.mkdirSync(codexHome);
-  fs.mkdirSync(work);
   // The README's files as written; only the gateway's address is this test's.
-  fs.writeFileSync(path.join(codexHome, 'config.toml'), CONFIG.replace('http://127.0.0.1:4000/v1', h.baseURL));
-  fs.writeFileSync(path.join(codexHome, 'claude-code-gateway-models.json'), CATALOG);
+  cx = codexSetup({ 'config.toml': CONFIG.replace('http://127.0.0.1:4000/v1', h.baseURL), 'claude-code-gateway-models.json': CATALOG });
 });
 after(async () => {
   await h?.close();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  cx?.remove();
 });
 
 const responsesCalls = () => h.upstream.requests.filter((r) => r.path === '/v1/messages');
@@ -80,10 +42,10 @@ describe(`Codex CLI (${version})`, () => {
   test('codex exec: apply_patch creates a file, exec resume edits it with apply_patch, a shell command reads it back', async (t) => {
     t.diagnostic(`Codex version: ${version}`);
     assert.match(version, /^codex-cli \d+\.\d+\.\d+/);
-    const file = path.join(work, 'greeting.txt');
+    const file = path.join(cx.work, 'greeting.txt');
 
     const create = '*** Begin Patch\n*** Add File: greeting.txt\n+hello from codex\n*** End Patch';
-    const first = await codex([`Create greeting.txt. [[thinking:Plan the new file.]] [[tool-text:apply_patch:${create}]] [[after-tool:Patch result:]]`]);
+    const first = await cx.run([`Create greeting.txt. [[thinking:Plan the new file.]] [[tool-text:apply_patch:${create}]] [[after-tool:Patch result:]]`]);
     assert.equal(fs.readFileSync(file, 'utf8'), 'hello from codex\n', 'apply_patch created the file');
     assert.match(first.last, /^Patch result: .*Success/s, 'the patch output reached the model');
     // Codex offered apply_patch as a tool with one string input, the grammar in its description.
@@ -93,11 +55,11 @@ describe(`Codex CLI (${version})`, () => {
     assert.match(tool.description, /Begin Patch/);
 
     // Codex asked for encrypted_content and keeps the reasoning items to send back: the signed thinking.
-    const rollouts = fs.readdirSync(codexHome, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.jsonl')).map((f) => fs.readFileSync(path.join(codexHome, f), 'utf8'));
+    const rollouts = cx.rollouts();
     assert.ok(rollouts.some((r) => /"encrypted_content":"ccg1\./.test(r)), 'the session keeps the reasoning envelope');
 
     const edit = '*** Begin Patch\n*** Update File: greeting.txt\n@@\n-hello from codex\n+hello from codex, edited\n*** End Patch';
-    const second = await codex(['resume', '--last', `Now edit it. [[tool-text:apply_patch:${edit}]] [[after-tool:Edit result:]]`]);
+    const second = await cx.run(['resume', '--last', `Now edit it. [[tool-text:apply_patch:${edit}]] [[after-tool:Edit result:]]`]);
     assert.equal(fs.readFileSync(file, 'utf8'), 'hello from codex, edited\n', 'apply_patch edited the file');
     assert.match(second.last, /^Edit result: .*Success/s);
     // The resumed session sent the first turn back: the model saw it as its own history.
@@ -105,11 +67,11 @@ describe(`Codex CLI (${version})`, () => {
     assert.ok(history.includes('Add File: greeting.txt'), 'the earlier custom tool call is in the history');
     assert.ok(history.includes('Plan the new file.') && history.includes('sig_fake_'), "the model's signed thinking is in its history");
 
-    const third = await codex(['resume', '--last', 'Show it. [[tool:exec_command:{"cmd":"cat greeting.txt"}]] [[after-tool:Shell said:]]']);
+    const third = await cx.run(['resume', '--last', 'Show it. [[tool:exec_command:{"cmd":"cat greeting.txt"}]] [[after-tool:Shell said:]]']);
     assert.match(third.last, /^Shell said: .*hello from codex, edited/s, 'the command ran in the work dir and its output reached the model');
 
     const stats = (await (await fetch(`${h.gw.url}/stats`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).json()) as { conversation_paths: Record<string, number> };
-    t.diagnostic(`conversation paths: ${JSON.stringify(stats.conversation_paths)}; runs: ${timings.join(', ')}`);
+    t.diagnostic(`conversation paths: ${JSON.stringify(stats.conversation_paths)}; runs: ${cx.timings.join(', ')}`);
     // Codex sends the whole history each time (store: false): the gateway recognised it every time.
     assert.equal(stats.conversation_paths.imported, 0);
     assert.equal(stats.conversation_paths.flattened, 0);

@@ -43,6 +43,10 @@ test('the environment message names the neutral workspace and no gateway path, i
     assert.match(env, new RegExp(`Platform: ${process.platform}`));
     for (const p of [a.dataDir, b.dataDir, path.join(a.dataDir, 'home'), process.cwd()]) assert.ok(!env.includes(p), `the environment names ${p}:\n${env}`);
     assert.doesNotMatch(env, /ccg-test|claude-code-gateway|\/work\//);
+    // What the CLI reads from the kernel (uname) and nothing can set: the OS and its release, never
+    // the host's name (README, Security).
+    assert.match(env, new RegExp(`\\n - OS Version: ${`${os.type()} ${os.release()}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\n|$)`));
+    if (os.hostname().length > 7) assert.ok(!env.includes(os.hostname()), `the environment names the host ${os.hostname()}`);
   }
   assert.equal(envs[1], envs[0]);
   assert.equal(envs[2], envs[0]);

@@ -121,7 +121,6 @@ describe('bad input', () => {
     await rejects400(create({ tools: [{ type: 'custom', name: 'p', format: { type: 'grammar', syntax: 'lark', definition: 'rule: "x"' } }] }), /^tools\.0\.format\.definition$/, /no 'start' rule/);
     await rejects400(create({ tools: [{ type: 'custom', name: 'p', format: { type: 'grammar', syntax: 'regex', definition: '([a-z' } }] }), /^tools\.0\.format\.definition$/, /does not compile/);
     await rejects400(create({ tools: [{ type: 'custom', name: 'bad name!' }] }), /^tools\.0\.name$/, /Invalid tool name/);
-    await rejects400(create({ tools: [{ type: 'tool_search', execution: 'client' }] }), /^tools\.0\.execution$/, /client-executed tool_search/);
     await rejects400(create({ tools: [{ type: 'hologram' }] }), /^tools\.0\.type$/, /Unsupported tool type 'hologram'/);
     await rejects400(create({ input: [{ role: 'user', content: 'x' }, { type: 'hologram_call', id: 'h1' }] }), /^input\.1\.type$/, /Unsupported input item type 'hologram_call'/);
     await rejects400(

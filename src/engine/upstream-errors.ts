@@ -13,7 +13,12 @@
 //   a connection lost mid-answer (after its own recovery failed)  no status, error server_error,
 //     api_error connection_failed
 //   any other status (418 ...)  error unknown
-import { GatewayError } from '../errors.js';
+// The text carries the API's own message after the CLI's prefix: "API Error: 400 <message>",
+// "Failed to authenticate. API Error: 403 <message>", "API Error: Request rejected (429) · <message>".
+// A refusal (a 403, a 429, a 400) keeps the gateway's guidance and adds that message, sanitized
+// (apiMessage): it says why (an organisation's policy, what the plan includes, extra usage, which
+// limit), and only the API can say that.
+import { clip, GatewayError } from '../errors.js';
 
 export const LOGIN_HINT =
   'Claude Code is not logged in or its credentials were refused by the Anthropic API. ' +
@@ -37,16 +42,41 @@ export interface UpstreamFailure {
   resetsAt?: number;
 }
 
-/** Remove what must not reach a client: URLs, host:port pairs, the CLI's advice about its own setup. */
+/** Anthropic's own public pages (plans, usage, docs) may be named; any other address may be the upstream's. */
+const PUBLIC_HOST = /^https:\/\/([\w-]+\.)*(anthropic\.com|claude\.ai|claude\.com)(\/[^\s"'<>]*)?$/i;
+
+/**
+ * Remove what must not reach a client: credentials, addresses other than Anthropic's public pages,
+ * host:port pairs, file paths, ids (an organisation's), the CLI's advice about its own setup; at most
+ * 300 characters.
+ */
 export function sanitizeUpstreamText(text: string): string {
-  return text
-    .replace(/^API Error:\s*(\d{3}\s*)?/i, '')
-    .replace(/https?:\/\/\S+/g, '[upstream]')
-    .replace(/\b[\w.-]+:\d{2,5}\b/g, '[upstream]')
+  const cleaned = text
+    .replace(/^(Failed to authenticate\.\s*)?API Error:\s*(Request rejected \(\d{3}\)\s*·\s*|\d{3}\s*)?/i, '')
+    .replace(/\b(sk-ant-[\w-]+|(Bearer|Basic)\s+[\w.~+/=-]+)/gi, '[credential]')
+    .replace(/https?:\/\/[^\s"'<>]+/g, (url) => {
+      const bare = url.replace(/[.,;:)]+$/, '');
+      return PUBLIC_HOST.test(bare) ? url : '[upstream]';
+    })
+    // host:port, not a time of day (a host has a letter or is an IPv4 address).
+    .replace(/\b(?<!\/)(?:[\w.-]*[a-z][\w.-]*|\d+\.\d+\.\d+\.\d+):\d{2,5}\b/gi, '[upstream]')
+    .replace(/(^|[\s("'=])(~|\.{1,2})?(\/[\w.@+-]+){2,}\/?/g, '$1[path]')
+    .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '[id]')
     .replace(/\s*(This is a server-side issue|If it persists|Check the).*$/s, '')
     .trim()
-    .slice(0, 300);
+    // Typographic apostrophes: the error backstop (errors.ts) clips long '...' spans as quoted values.
+    .replace(/'/g, '\u2019');
+  return clip(cleaned, 300);
 }
+
+/** The API's own message in the CLI's text, sanitized; '' when there is none. */
+export function apiMessage(text: string | undefined): string {
+  if (!text || !/API Error:/i.test(text)) return '';
+  return sanitizeUpstreamText(text.slice(text.search(/API Error:/i)));
+}
+
+/** The gateway's guidance, then what the Anthropic API said (when it said something). */
+const withApiMessage = (guidance: string, said: string) => (said ? `${guidance} The Anthropic API said: ${said}` : guidance);
 
 /** The error for a prompt over the model's context window, in the API's words where the numbers are known. */
 export function promptTooLong(text = ''): GatewayError {
@@ -62,7 +92,7 @@ export function mapUpstreamFailure(f: UpstreamFailure, retryAfterSec: number): G
   const text = f.text ?? '';
   if (/prompt is too long/i.test(text) && (status === undefined || status === 400 || status === 413)) return promptTooLong(text);
   if (status === 403 || f.apiErrorType === 'permission_error' || f.error === 'oauth_org_not_allowed') {
-    return new GatewayError('permission', PERMISSION_HINT, { code: 'upstream_permission_denied' });
+    return new GatewayError('permission', withApiMessage(PERMISSION_HINT, apiMessage(text)), { code: 'upstream_permission_denied' });
   }
   if (status === 401 || f.error === 'authentication_failed') {
     return new GatewayError('upstream_auth', LOGIN_HINT, { code: 'upstream_authentication_failed' });
@@ -71,12 +101,12 @@ export function mapUpstreamFailure(f: UpstreamFailure, retryAfterSec: number): G
     // A plan window ("You've hit your 5-hour limit"): the wait is until its reset, which the CLI reports.
     const untilReset = typeof f.resetsAt === 'number' ? Math.ceil(f.resetsAt - Date.now() / 1000) : 0;
     if (untilReset > 0) {
-      return new GatewayError('rate_limited', `The Claude plan's usage limit was reached; it resets at ${new Date(f.resetsAt! * 1000).toISOString()}.`, {
+      return new GatewayError('rate_limited', withApiMessage(`The Claude plan's usage limit was reached; it resets at ${new Date(f.resetsAt! * 1000).toISOString()}.`, apiMessage(text)), {
         retryAfterSec: untilReset,
         code: 'upstream_rate_limited',
       });
     }
-    return new GatewayError('rate_limited', 'The Anthropic API rate limit was reached; retry after the indicated delay.', {
+    return new GatewayError('rate_limited', withApiMessage('The Anthropic API rate limit was reached; retry after the indicated delay.', apiMessage(text)), {
       retryAfterSec,
       code: 'upstream_rate_limited',
     });

@@ -14,6 +14,9 @@
 //                         non-streaming re-fetch or its resume request) are answered in full
 //   [[refetch:TEXT]]      with [[cut]]: any attempt after a cut one answers TEXT instead (a re-fetched
 //                         answer that does not continue what was streamed)
+//   [[refuse:KIND]]       fail with the Anthropic API's error body for a refusal (REFUSALS below): an
+//                         organisation's policy (403), a model or a context size the plan does not
+//                         include, extra usage required or exhausted, a named rate limit (429)
 //   [[too-long]]          fail with the API's 400 for a prompt over the context window ("prompt is too
 //                         long: N tokens > M maximum"); so does any request body over 1 MB
 //   [[hang]]              never answer
@@ -185,6 +188,27 @@ function errorType(status: number): string {
   return 'api_error';
 }
 
+/**
+ * The refusals Anthropic answers with, as its error bodies carry them (`{"type":"error","error":
+ * {"type","message"},"request_id"}`; the 429s with retry-after). The messages are the API's wording
+ * for each kind; the organisation id and the links are there as the API writes them, so the tests can
+ * check what the gateway strips.
+ */
+export const REFUSALS = {
+  'org-policy': { status: 403, type: 'permission_error', message: "Your organization's policy does not allow this request: Claude Code access has been disabled by an administrator of organization 5b1c9a0e-2f3d-4c8b-9a7e-1d2c3b4a5f6e." },
+  'model-not-in-plan': { status: 403, type: 'permission_error', message: 'Your current plan does not include access to claude-opus-4-1. Upgrade your plan at https://claude.ai/upgrade to use this model.' },
+  'context-not-in-plan': { status: 400, type: 'invalid_request_error', message: 'The long context beta is not yet available for this subscription.' },
+  'extra-usage-required': { status: 429, type: 'rate_limit_error', message: 'Extra usage is required for long context requests.' },
+  'extra-usage-exhausted': { status: 429, type: 'rate_limit_error', message: 'You have used all of your extra usage for this month. Add more at https://claude.ai/settings/usage or wait until it resets.' },
+  'rate-limit': {
+    status: 429,
+    type: 'rate_limit_error',
+    message:
+      'This request would exceed the rate limit for your organization (5b1c9a0e-2f3d-4c8b-9a7e-1d2c3b4a5f6e) of 30,000 input tokens per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later. You may also contact sales at https://www.anthropic.com/contact-sales to discuss your options for a rate limit increase.',
+  },
+} as const;
+export type RefusalKind = keyof typeof REFUSALS;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {}): Promise<FakeUpstream> {
@@ -256,6 +280,15 @@ export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {
       if (code === 429) headers['retry-after'] = '7';
       res.writeHead(code, headers);
       res.end(JSON.stringify({ type: 'error', error: { type: errorType(code), message: `scripted ${code} from http://127.0.0.1 upstream` } }));
+      return;
+    }
+    const refusal = marker(text, 'refuse');
+    if (refusal !== undefined && refusal in REFUSALS) {
+      const r = REFUSALS[refusal as RefusalKind];
+      const headers: Record<string, string> = { 'content-type': 'application/json', 'request-id': 'req_fake_refusal' };
+      if (r.status === 429) headers['retry-after'] = '7';
+      res.writeHead(r.status, headers);
+      res.end(JSON.stringify({ type: 'error', error: { type: r.type, message: r.message }, request_id: 'req_fake_refusal' }));
       return;
     }
     if (marker(text, 'too-long') !== undefined || raw.length > 1024 * 1024) {

@@ -3,8 +3,9 @@
 // format the model reads in the description; the functions and custom tools of a `namespace` tool are
 // flattened to `<namespace>__<name>`. The encoder turns a call of a flattened or custom tool back into
 // the item the client declared (function_call with its namespace, custom_tool_call with raw text).
-// Hosted tools are ignored (listed in the README); a client-executed tool_search is refused, since
-// the gateway always loads every tool; any other tool type is a 400.
+// Hosted tools are ignored (listed in the README), and so is tool search, hosted or client-executed
+// (Codex offers one): the gateway gives the model every declared tool at once, deferred or not, so a
+// discovery tool finds nothing the model does not already have. Any other tool type is a 400.
 import type { ToolDefinition } from '../../engine/types.js';
 import { clip, GatewayError } from '../../errors.js';
 import type { ResponsesRequest } from './schema.js';
@@ -152,10 +153,7 @@ export function toolCatalog(tools: ResponsesRequest['tools']): ToolCatalog {
         return;
       }
       case 'tool_search':
-        if (t.execution === 'client') {
-          throw invalid('A client-executed tool_search is not supported: declare the tools directly (the gateway gives the model every tool at once, deferred or not).', `${where}.execution`);
-        }
-        return; // hosted tool search: ignored, as the other hosted tools
+        return; // left out, hosted or client-executed: every declared tool is already the model's
       default:
         if (IGNORED_TOOL_TYPES.has(t.type)) return;
         throw invalid(`Unsupported tool type '${clip(t.type)}' at ${where}.`, `${where}.type`);
