@@ -12,7 +12,7 @@ import { renderPrompt, toBlocks, type AnthropicBlock } from '../engine/prompt.js
 import type { ChatMessage } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import { chainStart, extendChain, splitTurn } from './history.js';
-import { LiveSessions, type LiveOptions } from './live-sessions.js';
+import { LiveSessions, type LiveOptions } from '../engine/processes/live-sessions.js';
 import { branchTo, TapShared } from './session-tap.js';
 import type { ConversationStore } from './stores/store.js';
 import { NotExpressible, writeTranscript } from './transcript.js';

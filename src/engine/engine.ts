@@ -19,7 +19,7 @@ import { EventHub, type TurnStart } from './events.js';
 import { Limiter } from './limiter.js';
 import { ModelCatalog, type ModelEntry } from './models.js';
 import { ParkedTurns } from './parked-turns.js';
-import { profileAccount, profileKey, ProcessPool } from './pool.js';
+import { profileAccount, profileKey, ProcessPool } from './processes/warm-pool.js';
 import { ProcessFactory, type TurnShape } from './process-factory.js';
 import { countProcessStates } from './process-states.js';
 import { checkToolHistory, planTools, trailingResults, type ToolPlan } from './tool-requests.js';

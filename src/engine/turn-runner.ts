@@ -14,7 +14,7 @@ import type { EventHub, TurnStart } from './events.js';
 import { FrameTranslator } from './frames.js';
 import type { ModelCatalog } from './models.js';
 import type { ParkedTurns } from './parked-turns.js';
-import { profileKey, type ProcessPool } from './pool.js';
+import { profileKey, type ProcessPool } from './processes/warm-pool.js';
 import type { AnthropicBlock } from './prompt.js';
 import { applyStopSequences } from './stop-sequences.js';
 import { StructuredOutputRewriter } from './structured-output.js';

@@ -4,9 +4,9 @@
 // recently used conversation is stopped first, then warm processes; a conversation idle longer than
 // its TTL is stopped too. A stopped conversation is not lost: its transcript is in the store.
 import fs from 'node:fs';
-import type { CliProcess } from '../engine/cli-process.js';
-import type { ProcessPool } from '../engine/pool.js';
-import type { Logger } from '../log.js';
+import type { CliProcess } from '../cli-process.js';
+import type { ProcessPool } from './warm-pool.js';
+import type { Logger } from '../../log.js';
 
 export interface LiveConversation {
   proc: CliProcess;

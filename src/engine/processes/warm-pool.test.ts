@@ -1,9 +1,9 @@
 // The warm pool's count tells the truth: only a process that had finished starting is a hit.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { CliProcess } from './cli-process.js';
-import type { WarmTake } from './events.js';
-import { ProcessPool } from './pool.js';
+import type { CliProcess } from '../cli-process.js';
+import type { WarmTake } from '../events.js';
+import { ProcessPool } from './warm-pool.js';
 
 /** A stand-in process whose start-up the test finishes by hand. */
 function fakeProcess(): CliProcess & { finishStarting(): void } {

@@ -4,8 +4,8 @@
 // serves one conversation (it stays live for that conversation's next turns, conversations/) and never
 // another, unless process reuse clears it and gives it back. Warm processes do not count against the
 // concurrency limit; they share the idle memory budget with live conversations.
-import type { CliProcess } from './cli-process.js';
-import type { WarmTake } from './events.js';
+import type { CliProcess } from '../cli-process.js';
+import type { WarmTake } from '../events.js';
 
 /** A warm profile is a turn shape under one Claude credential: a process runs with exactly one. */
 export function profileKey(shapeKey: string, account: string | undefined): string {
