@@ -12,7 +12,7 @@ import { renderPrompt, toBlocks, type AnthropicBlock } from '../engine/prompt.js
 import type { ChatMessage } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import { chainStart, extendChain, splitTurn } from './history.js';
-import { LiveSessions, type LiveOptions } from '../engine/processes/live-sessions.js';
+import type { LiveSessions } from '../engine/processes/live-sessions.js';
 import { branchTo, TapShared } from './session-tap.js';
 import type { ConversationStore } from './stores/store.js';
 import { NotExpressible, writeTranscript } from './transcript.js';
@@ -90,7 +90,8 @@ export interface ConversationDeps {
   cwd: string;
   cliVersion: string;
   log: Logger;
-  live: Omit<LiveOptions, 'log'>;
+  /** Finished conversations' processes, kept by the process lifecycle (engine/processes/). */
+  live: LiveSessions;
   /** Learns the model attachment of a model the gateway has not seen a session of (template-capture.ts). */
   captureTemplate?: (model: string) => Promise<void>;
 }
@@ -106,7 +107,7 @@ export class Conversations {
 
   constructor(private readonly deps: ConversationDeps) {
     this.shared = new TapShared(deps.store);
-    this.live = new LiveSessions({ ...deps.live, log: deps.log });
+    this.live = deps.live;
   }
 
   async plan(input: PlanInput): Promise<ConversationPlan> {
@@ -252,7 +253,7 @@ export class Conversations {
   /** A live process taken for a turn that never ran (the client left while queued): kept again. */
   giveBack(plan: ConversationPlan, shapeKey: string): void {
     if (!plan.live) return;
-    this.live.put({ proc: plan.live, sessionId: plan.liveSession ?? '', point: plan.base, idleSince: Date.now(), account: plan.account });
+    this.live.put({ proc: plan.live, sessionId: plan.liveSession ?? '', point: plan.base, idleSince: Date.now(), account: plan.account, continued: true });
     this.liveShape.set(plan.live, shapeKey);
   }
 
@@ -273,7 +274,8 @@ export class Conversations {
     if (keep) {
       proc.idle();
       this.liveShape.set(proc, shapeKey);
-      this.live.put({ proc, sessionId, point, idleSince: Date.now(), account: plan.account });
+      // A conversation's first turn is a one-shot until its next one comes (it is first to go when memory runs short).
+      this.live.put({ proc, sessionId, point, idleSince: Date.now(), account: plan.account, continued: plan.path !== 'new' });
     }
     try {
       await this.deps.store.putRecord(POINT_NS, point, { sessionId, leaf, ...(plan.account && { account: plan.account }) } satisfies PointRecord);

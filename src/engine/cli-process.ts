@@ -54,6 +54,13 @@ export class CliProcess {
   private child: ChildProcess | undefined;
   private stderrTail = '';
   private markExited!: () => void;
+  /** Told of the child's pid once it is spawned (the lifecycle sets a spare's CPU priority). */
+  private spawnedHooks: ((pid: number) => void)[] = [];
+  /**
+   * The config dir the SDK made for a resumed session in the shared temp folder (claude-resume-*:
+   * the transcript and a copy of the credentials). Removed with the process, whatever stopped it.
+   */
+  private resumeDir: string | undefined;
 
   constructor(private readonly spec: SpawnSpec) {
     this.cwd = spec.sharedCwd ?? path.join(spec.workRoot, this.id);
@@ -87,6 +94,9 @@ export class CliProcess {
     const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     this.pid = child.pid;
+    const configDir = o.env.CLAUDE_CONFIG_DIR;
+    if (configDir && path.basename(configDir).startsWith('claude-resume-')) this.resumeDir = configDir;
+    if (child.pid !== undefined) for (const hook of this.spawnedHooks.splice(0)) hook(child.pid);
     child.stderr?.on('data', (d: Buffer) => {
       this.stderrTail = (this.stderrTail + d.toString('utf8')).slice(-4000);
     });
@@ -103,7 +113,15 @@ export class CliProcess {
     return child;
   }
 
+  /** Run `hook` with the child's pid now, or once it is spawned. */
+  onSpawned(hook: (pid: number) => void): void {
+    if (this.pid !== undefined) hook(this.pid);
+    else if (this.alive) this.spawnedHooks.push(hook);
+  }
+
   private cleanup(): void {
+    // Synchronously: the gateway may exit right after its last process did (a SIGTERM drain).
+    if (this.resumeDir) fs.rmSync(this.resumeDir, { recursive: true, force: true });
     if (!this.spec.sharedCwd) fs.rm(this.cwd, { recursive: true, force: true }, () => {});
     // The store holds the transcripts; the CLI's local copies would only pile up.
     if (this.spec.configDir && this.tap) {

@@ -138,6 +138,10 @@ export class ProcessFactory {
       // store's mirror needs the local write) and the process removes it when it exits.
       persistSession: !!this.sessions,
     };
+    // Loading the slash commands is start-up CPU a gateway never uses (measured: 0.80 -> 0.75 s per
+    // start, the API request unchanged). Kept where it could matter: process reuse sends /clear, and
+    // built-in tools may list skills.
+    if (!this.deps.config.reuseProcesses && !builtin.length) o.extraArgs = { 'disable-slash-commands': null };
     if (shape.effort) o.effort = shape.effort as Options['effort'];
     if (shape.thinking) o.thinking = shape.thinking as Options['thinking'];
     if (shape.outputSchema) o.outputFormat = { type: 'json_schema', schema: shape.outputSchema as Record<string, unknown> };

@@ -45,3 +45,23 @@ test('a burst that outruns the pool: cold, then processes taken while still star
   assert.equal(pool.hits, 1);
   await pool.close();
 });
+
+test('spares grow to the arrivals of the last window, as far as the memory budget lets them', async () => {
+  const made: ReturnType<typeof fakeProcess>[] = [];
+  const make = () => {
+    const p = fakeProcess();
+    made.push(p);
+    return p;
+  };
+  const spares: CliProcess[] = [];
+  // A memory budget with room for four idle processes.
+  const pool: ProcessPool = new ProcessPool({ perProfile: 1, maxPerProfile: 8, maxProfiles: 2, idleMs: 60_000, maxIdlePerProfile: 4, canGrow: () => pool.idleCount() < 4, onSpare: (p) => spares.push(p) });
+  for (let i = 0; i < 6; i++) pool.take('shape', make);
+  // Six arrivals ask for six spares; the budget had room for four.
+  assert.equal(pool.idleCount(), 4);
+  assert.ok(spares.every((p) => made.includes(p as never)));
+  // Memory pressure takes the spares grown for the burst first, down to the floor.
+  while (pool.evictSurplus());
+  assert.equal(pool.idleCount(), 1);
+  await pool.close();
+});
