@@ -12,54 +12,14 @@ import { renderPrompt, toBlocks, type AnthropicBlock } from '../engine/prompt.js
 import type { ChatMessage } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import { chainStart, extendChain, splitTurn } from './history.js';
+import type { ConversationPath, ConversationPlan, ConversationPort, ConversationWiring, PlanInput, ResumeTarget, TranscriptTap } from '../engine/conversation-port.js';
 import type { LiveSessions } from '../engine/processes/live-sessions.js';
-import { branchTo, TapShared } from './session-tap.js';
+import { branchTo, SessionTap, TapShared } from './session-tap.js';
 import type { ConversationStore } from './stores/store.js';
+import { captureTemplate } from './template-capture.js';
 import { NotExpressible, writeTranscript } from './transcript.js';
 
-export type ConversationPath = 'new' | 'live' | 'resumed' | 'imported' | 'flattened';
-
-export interface ResumeTarget {
-  sessionId: string;
-  /** The branch of the transcript that ends at the point the turn extends, handed to the SDK's load. */
-  entries: import('./stores/store.js').SessionStoreEntry[];
-}
-
-export interface ConversationPlan {
-  path: ConversationPath;
-  /** The new user turn, as the one message the CLI is sent. */
-  prompt: AnthropicBlock[];
-  live?: CliProcess;
-  /** The session the live process holds. */
-  liveSession?: string;
-  resume?: ResumeTarget;
-  /** Where this conversation's chain starts (owner and conversation key): also the scope of its thinking. */
-  root: string;
-  /** The Claude credential the turn runs with (accounts/); undefined without a pool. */
-  account?: string;
-  /** The conversation point before this turn (the chain hash after the history), and the messages of
-   * this turn after it: the point after the turn goes on from there with the answer. */
-  base: string;
-  rest: ChatMessage[];
-}
-
-export interface PlanInput {
-  owner: string;
-  /** What makes histories comparable: model, system prompt, tools. */
-  conversationKey: string;
-  /** The full shape of this turn's process: a live process serves only its own shape. */
-  shapeKey: string;
-  messages: ChatMessage[];
-  /** The wire model id (for imported assistant turns and the model attachment). */
-  model: string;
-  clientTools: boolean;
-  /**
-   * Chooses the Claude credential (accounts/): given the one the conversation ran with so far, the
-   * one it runs with now. A conversation that moves is rebuilt there by import (a session's thinking
-   * is signed for its account). Absent: one credential, nothing to choose.
-   */
-  pickAccount?: (preferred: string | undefined) => string | undefined;
-}
+export type { ConversationPath, ConversationPlan, PlanInput, ResumeTarget };
 
 interface PointRecord {
   sessionId: string;
@@ -96,7 +56,7 @@ export interface ConversationDeps {
   captureTemplate?: (model: string) => Promise<void>;
 }
 
-export class Conversations {
+export class Conversations implements ConversationPort {
   readonly shared: TapShared;
   readonly live: LiveSessions;
   readonly paths: Record<ConversationPath, number> = { new: 0, live: 0, resumed: 0, imported: 0, flattened: 0 };
@@ -284,7 +244,22 @@ export class Conversations {
     }
   }
 
+  newTap(): TranscriptTap {
+    return new SessionTap(this.shared);
+  }
+
   async close(): Promise<void> {
     await this.live.close();
   }
+}
+
+/** The composition root's factory: the engine calls it with what it owns (the live set, the cwd, a spawner). */
+export function conversationsFor(deps: Pick<ConversationDeps, 'store' | 'cliVersion' | 'log'>): (w: ConversationWiring) => Conversations {
+  return (w) =>
+    new Conversations({
+      ...deps,
+      cwd: w.cwd,
+      live: w.live,
+      captureTemplate: (model) => captureTemplate((endpoint) => w.spawnForCapture(model, endpoint)),
+    });
 }

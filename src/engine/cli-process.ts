@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { query, type ModelInfo, type Options, type Query, type SDKMessage, type SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { Logger } from '../log.js';
+import type { TranscriptTap } from './conversation-port.js';
 import { PushQueue } from './push-queue.js';
-import type { SessionTap } from '../conversations/session-tap.js';
 import type { AnthropicBlock } from './prompt.js';
 
 /** parked: suspended mid-turn while the client runs its tools (see parked-turns.ts). */
@@ -26,7 +26,7 @@ export interface SpawnSpec {
    */
   sharedCwd?: string;
   /** The session store this process mirrors its transcript to (conversations). */
-  tap?: SessionTap;
+  tap?: TranscriptTap;
   /** Where the CLI keeps its local transcript copies (its config dir), removed when it exits. */
   configDir?: string;
   env: Record<string, string>;
@@ -50,7 +50,7 @@ export class CliProcess {
   private readonly input = new PushQueue<SDKUserMessage>();
   private readonly query: Query;
   readonly cwd: string;
-  readonly tap: SessionTap | undefined;
+  readonly tap: TranscriptTap | undefined;
   private child: ChildProcess | undefined;
   private stderrTail = '';
   private markExited!: () => void;

@@ -8,12 +8,10 @@ import crypto from 'node:crypto';
 import type { Accounts } from '../accounts/accounts.js';
 import { HeldFailures, withFailover, type Attempt } from '../accounts/failover.js';
 import type { GatewayConfig } from '../config/config.js';
-import { Conversations, type ConversationPlan } from '../conversations/conversations.js';
-import type { ConversationStore } from '../conversations/stores/store.js';
-import { captureTemplate } from '../conversations/template-capture.js';
 import { asGatewayError, GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CliProcess } from './cli-process.js';
+import type { ConversationPlan, ConversationPort, ConversationWiring } from './conversation-port.js';
 import { toMcpResult } from './client-tools.js';
 import { EventHub, type TurnStart } from './events.js';
 import { Limiter } from './limiter.js';
@@ -50,9 +48,11 @@ export interface EngineDeps {
   /** The environment the CLI's allowlisted env is taken from (process.env, or a test's). */
   baseEnv: NodeJS.ProcessEnv;
   observer?: TurnObserver;
-  /** Where conversations live (transcripts and points). */
-  store: ConversationStore;
-  cliVersion: string;
+  /**
+   * Builds the conversations layer (conversations/: conversationsFor) on what the engine owns: the
+   * composition root plugs it in, so the engine does not import the layer above it.
+   */
+  conversations: (wiring: ConversationWiring) => ConversationPort;
   /** The pool of Claude credentials (accounts/): which one each turn runs with. Absent: the one credential. */
   accounts?: Accounts;
 }
@@ -66,7 +66,7 @@ export class Engine {
   private readonly processes: ProcessFactory;
   /** Turns suspended while their clients run tools. */
   readonly parked: ParkedTurns;
-  readonly conversations: Conversations;
+  readonly conversations: ConversationPort;
   private draining = false;
   /** Prompt-cache tokens over every turn served (what a real account would pay less for). */
   private readonly cacheTokens = { read: 0, write: 0 };
@@ -95,15 +95,12 @@ export class Engine {
     this.pool = this.lifecycle.warm;
     this.processes = new ProcessFactory(deps);
     this.parked = new ParkedTurns(c.maxParkedTurns, c.toolResultTimeoutMs, deps.log);
-    this.conversations = new Conversations({
-      store: deps.store,
-      cwd: this.processes.sharedCwd ?? c.cliWorkDir,
-      cliVersion: deps.cliVersion,
-      log: deps.log,
+    this.conversations = deps.conversations({
       live: this.lifecycle.live,
-      captureTemplate: (model) => captureTemplate((endpoint) => this.processes.spawn({ model, system: NEUTRAL_SYSTEM_PROMPT }, undefined, endpoint)),
+      cwd: this.processes.sharedCwd ?? c.cliWorkDir,
+      spawnForCapture: (model, endpoint) => this.processes.spawn({ model, system: NEUTRAL_SYSTEM_PROMPT }, undefined, endpoint),
     });
-    this.processes.sessions = this.conversations.shared;
+    this.processes.newTap = () => this.conversations.newTap();
     this.runner = new TurnRunner({
       config: c,
       log: deps.log,

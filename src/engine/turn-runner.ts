@@ -5,11 +5,11 @@
 import type { SDKMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { Accounts } from '../accounts/accounts.js';
 import type { GatewayConfig } from '../config/config.js';
-import { AnswerCollector } from '../conversations/answer.js';
-import type { ConversationPlan, Conversations } from '../conversations/conversations.js';
 import { asGatewayError, GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { AnswerCollector } from './answer.js';
 import type { CliProcess } from './cli-process.js';
+import type { ConversationPlan, ConversationPort } from './conversation-port.js';
 import type { EventHub, TurnStart } from './events.js';
 import { FrameTranslator } from './frames.js';
 import type { ModelCatalog } from './models.js';
@@ -27,7 +27,7 @@ export interface RunnerHost {
   config: GatewayConfig;
   log: Logger;
   accounts?: Accounts;
-  conversations: Conversations;
+  conversations: ConversationPort;
   parked: ParkedTurns;
   pool: ProcessPool;
   events: EventHub;
