@@ -3,6 +3,7 @@
 // priority, after the gateway served other conversations) is byte for byte the request of a cold
 // start, beyond the per-session ids. No process ever carries one conversation into another.
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
 import { modelRequests } from './support/conversation.js';
@@ -12,8 +13,8 @@ import { startHarness, TEST_KEY, until, type Harness } from './support/harness.j
 let h: Harness;
 let client: OpenAI;
 before(async () => {
-  // No prewarm: the first request pays a cold start, the yardstick.
-  h = await startHarness({ maxConcurrency: 4 });
+  // No prewarm: the first request pays a cold start, the yardstick. Spares at their default priority.
+  h = await startHarness({ maxConcurrency: 4, spareNice: 10 });
   client = new OpenAI({ baseURL: h.baseURL, apiKey: TEST_KEY, maxRetries: 0 });
 });
 after(() => h.close());
@@ -42,9 +43,15 @@ test('the first request of a new conversation is the same bytes from a cold star
   assert.equal(cold.answer, 'the same answer');
   assert.equal(h.gw.engine.pool.misses, 1, 'the first request started its own process');
 
-  await until(() => h.gw.engine.pool.idleProcesses().some((p) => p.state === 'ready'), 'a spare to finish starting', 60_000);
+  await until(() => h.gw.engine.pool.idleProcesses().some((p) => p.state === 'ready'), 'a spare to finish starting', 120_000);
+  const taken = h.gw.engine.pool.idleProcesses().find((p) => p.state === 'ready')!;
+  // A spare waits at a lower CPU priority (starting it must not slow running turns) ...
+  assert.equal(os.getPriority(taken.pid), 10);
   const spare = await firstRequestOf([{ role: 'user', content: QUESTION }]);
   assert.equal(h.gw.engine.pool.hits, 1, 'the second request took a started spare');
+  // ... and runs its turn at the normal one (it stays live for its conversation).
+  assert.ok(taken.alive);
+  assert.equal(os.getPriority(taken.pid), 0);
 
   // Other conversations: one that goes on for a second turn, and one-shots side by side.
   const long: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'secret-one [[reply:first]]' }];
@@ -52,7 +59,7 @@ test('the first request of a new conversation is the same bytes from a cold star
   await ask(long);
   await Promise.all([1, 2, 3].map((i) => ask([{ role: 'user', content: `secret-shot-${i} [[reply:shot ${i}]]` }])));
 
-  await until(() => h.gw.engine.pool.idleProcesses().some((p) => p.state === 'ready'), 'a spare to finish starting', 60_000);
+  await until(() => h.gw.engine.pool.idleProcesses().some((p) => p.state === 'ready'), 'a spare to finish starting', 120_000);
   const later = await firstRequestOf([{ role: 'user', content: QUESTION }]);
   assert.doesNotMatch(JSON.stringify(later.request.body), /secret-|local-command|command-name/);
   assert.equal(normalised(spare.request), normalised(cold.request));
