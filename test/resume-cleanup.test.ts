@@ -2,7 +2,6 @@
 // (<tmp>/claude-resume-*, written by the Agent SDK: the transcript and a copy of the credentials) is
 // removed when the gateway stops on SIGTERM while that session's process is live.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
 import { startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
 import { until } from './support/harness.js';
+import { startServe } from './support/serve.js';
 
 let upstream: FakeUpstream;
 let dataDir: string;
@@ -29,31 +29,18 @@ const resumeDirs = () => fs.readdirSync(tmp).filter((n) => n.startsWith('claude-
 
 test('a SIGTERM while resumed conversations are live leaves no claude-resume-* directory', async () => {
   const key = 'resume-cleanup-key-0123';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: dataDir,
-      TMPDIR: tmp,
-      GATEWAY_PORT: '0',
-      GATEWAY_DATA_DIR: dataDir,
-      GATEWAY_API_KEY: key,
-      GATEWAY_LOG_LEVEL: 'warn',
-      GATEWAY_PREWARM_MODELS: '',
-      ANTHROPIC_BASE_URL: upstream.url,
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const served = await startServe({
+    HOME: dataDir,
+    TMPDIR: tmp,
+    GATEWAY_PORT: '0',
+    GATEWAY_DATA_DIR: dataDir,
+    GATEWAY_API_KEY: key,
+    GATEWAY_LOG_LEVEL: 'warn',
+    GATEWAY_PREWARM_MODELS: '',
+    ANTHROPIC_BASE_URL: upstream.url,
+    ANTHROPIC_API_KEY: 'sk-ant-test',
   });
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /OpenAI base URL:\s+(\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`exited early (${code}): ${out}`)));
-  });
-  const client = new OpenAI({ baseURL: url, apiKey: key, maxRetries: 0 });
+  const client = new OpenAI({ baseURL: served.url, apiKey: key, maxRetries: 0 });
   // Histories this gateway never served: each is written as a transcript and resumed, and its
   // process stays live for the next turn.
   for (const i of [1, 2]) {
@@ -70,8 +57,6 @@ test('a SIGTERM while resumed conversations are live leaves no claude-resume-* d
   // While the sessions are live their directories exist (what the SIGTERM must not leave behind).
   await until(() => resumeDirs().length === 2, 'the two resumed sessions to hold their directories', 30_000);
 
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  child.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  assert.equal(await served.stop(), 0);
   assert.deepEqual(resumeDirs(), []);
 });
