@@ -45,11 +45,9 @@ test('the first request of a new conversation is the same bytes from a cold star
 
   await until(() => h.gw.engine.pool.idleProcesses().some((p) => p.state === 'ready'), 'a spare to finish starting', 120_000);
   const taken = h.gw.engine.pool.idleProcesses().find((p) => p.state === 'ready')!;
-  // A spare waits at a lower CPU priority (starting it must not slow running turns) ...
-  assert.equal(os.getPriority(taken.pid), 10);
   const spare = await firstRequestOf([{ role: 'user', content: QUESTION }]);
   assert.equal(h.gw.engine.pool.hits, 1, 'the second request took a started spare');
-  // ... and runs its turn at the normal one (it stays live for its conversation).
+  // A taken spare runs its turn at the normal CPU priority (and stays live for its conversation).
   assert.ok(taken.alive);
   assert.equal(os.getPriority(taken.pid), 0);
 
@@ -66,4 +64,16 @@ test('the first request of a new conversation is the same bytes from a cold star
   assert.equal(normalised(later.request), normalised(cold.request));
   // Every process served one conversation: none was handed from one to another.
   assert.ok(h.gw.engine.spawned >= 7, `${h.gw.engine.spawned} processes for 7 conversations`);
+});
+
+test('while a turn runs, the spare started beside it yields the CPU to it', async () => {
+  const e = h.gw.engine;
+  const running = ask([{ role: 'user', content: '[[wait:4000]] [[reply:slow]]' }]);
+  await until(() => e.limiter.running === 1, 'the turn to run', 60_000);
+  const spare = () => e.pool.idleProcesses().find((p) => p.pid !== undefined && p.state === 'spawning');
+  await until(() => !!spare() || e.limiter.running === 0, 'a spare starting beside the turn', 60_000);
+  const starting = spare();
+  assert.ok(starting, 'a replacement spare was starting while the turn ran');
+  assert.equal(os.getPriority(starting.pid), 10);
+  assert.equal((await running).choices[0].message.content, 'slow');
 });

@@ -93,6 +93,7 @@ export class Engine {
       onTake: (how) => this.events.emit((l) => l.warmTake?.(how)),
     });
     this.pool = this.lifecycle.warm;
+    this.events.listen({ turnStart: () => this.lifecycle.turnStarted(), turnEnd: () => this.lifecycle.turnEnded() });
     this.processes = new ProcessFactory(deps);
     this.parked = new ParkedTurns(c.maxParkedTurns, c.toolResultTimeoutMs, deps.log);
     this.conversations = deps.conversations({

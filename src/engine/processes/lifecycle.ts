@@ -7,9 +7,10 @@
 //   2. spares beyond a shape's floor (grown for a burst);
 //   3. the floor spares;
 //   4. conversations with several turns, least recently used first.
-// So one-shot traffic cannot push the long conversations out. Spares start at a lower CPU priority
-// (os.setPriority) and get the normal one back when a turn takes them, so replacing them never
-// starves running turns. Stopping a process removes what the SDK wrote for it in the shared temp
+// So one-shot traffic cannot push the long conversations out. While turns run, spares start at a
+// lower CPU priority (os.setPriority), so replacing them never starves those turns; in an idle gap
+// (no turn running) they get the normal one back and finish starting at full speed, as does a spare
+// a turn takes. Stopping a process removes what the SDK wrote for it in the shared temp
 // folder (cli-process.ts), also when the gateway stops while it is live.
 import os from 'node:os';
 import type { Logger } from '../../log.js';
@@ -45,6 +46,8 @@ export class ProcessLifecycle {
   readonly live: LiveSessions;
   /** Spares stopped for memory (the live conversations count their own evictions). */
   sparesEvicted = 0;
+  /** Turns running now (told by the engine): spares start at a lower priority only beside them. */
+  private running = 0;
 
   constructor(private readonly opts: LifecycleOptions) {
     this.warm = new ProcessPool({
@@ -55,7 +58,7 @@ export class ProcessLifecycle {
       maxIdlePerProfile: opts.maxIdlePerProfile,
       onTake: opts.onTake,
       canGrow: () => this.idleBytes() + SPARE_BYTES <= opts.budgetBytes,
-      onSpare: (proc) => this.nice(proc, opts.spareNice),
+      onSpare: (proc) => this.nice(proc, this.running > 0 ? opts.spareNice : 0),
       onTaken: (proc) => this.nice(proc, 0),
     });
     this.live = new LiveSessions({ idleMs: opts.conversationIdleMs, onChange: () => this.enforceBudget() });
@@ -103,6 +106,20 @@ export class ProcessLifecycle {
         this.opts.log.debug({ pid, err: (err as Error).message }, 'could not set a CLI process priority');
       }
     });
+  }
+
+  /** A turn started or ended: spares still starting yield to running turns, and take the CPU in a gap. */
+  turnStarted(): void {
+    if (this.running++ === 0) this.reniceStarting(this.opts.spareNice);
+  }
+
+  turnEnded(): void {
+    this.running = Math.max(0, this.running - 1);
+    if (this.running === 0) this.reniceStarting(0);
+  }
+
+  private reniceStarting(value: number): void {
+    for (const p of this.warm.idleProcesses()) if (p.state === 'spawning') this.nice(p, value);
   }
 
   /** Stop the idle processes of one credential (removed, disabled, logged in again). */
