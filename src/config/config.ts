@@ -69,7 +69,7 @@ const schema = z.object({
   warmPerProfile: intish.max(8).default(1),
   /** Spares a shape may grow to when new conversations of it arrive in bursts (within the idle memory budget). */
   warmMaxPerProfile: intish.max(32).default(8),
-  /** The niceness spares start at, so starting them never starves running turns (0: no change). */
+  /** The niceness a starting spare has while turns run, so it never starves them (0: no change); normal in idle gaps. */
   spareNice: intish.max(19).default(10),
   /** How many distinct turn shapes keep warm processes. 0 turns the warm pool off. */
   warmProfiles: intish.max(16).default(2),
