@@ -1,32 +1,39 @@
-// npm run bench: the latency the gateway adds over calling the upstream directly.
-// Both paths talk to the same scripted upstream (no network, no model time), so the difference is
-// the gateway plus the Claude Code CLI. Prints a Markdown table (median and p95, milliseconds).
+// npm run bench (first part): one-message streamed requests (each a new conversation, the bulk of a
+// gateway's traffic), one at a time and 8 at once, through the gateway and, in the same run, through
+// a CLI-per-request peer (cli-per-request.ts, the way claude-max-api-proxy works). Every path talks
+// to the same scripted upstream (no network, no model time), so what is added over a direct call is
+// the peer plus the Claude Code CLI. Prints a Markdown table: added time to first token (median and
+// p95, ms) and CPU seconds per request of the peer's whole process tree (cpu.ts), over a sustained run.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { loadConfig, type ConfigInput } from '../src/config/config.js';
+import { bundledClaudePath } from '../src/engine/claude-binary.js';
 import { createLogger } from '../src/log.js';
 import { startGateway } from '../src/server.js';
 import { startFakeUpstream, type FakeUpstream } from '../test/support/fake-upstream.js';
+import { startCliPerRequest } from './cli-per-request.js';
+import { machineCpuSeconds, treeCpuSeconds } from './cpu.js';
 import { callDirect, type Sample } from './direct.js';
 
 const KEY = 'bench-key-0123456789';
 const PROMPT = '[[reply:The quick brown fox jumps over the lazy dog and keeps running far away.]]';
-const PER_LEVEL: Record<number, number> = { 1: Number(process.env.BENCH_N1 ?? 20), 16: Number(process.env.BENCH_N16 ?? 48) };
+const LEVELS = [1, 8];
+const PER_LEVEL: Record<number, number> = { 1: Number(process.env.BENCH_N1 ?? 16), 8: Number(process.env.BENCH_N8 ?? 40) };
+/** Which peers to run (comma-separated names below); all by default. */
+const ONLY = process.env.BENCH_PEERS?.split(',');
 
 function pct(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
 
-const direct = (up: FakeUpstream) => callDirect(up, [{ role: 'user', content: PROMPT }]);
-
-async function viaGateway(client: OpenAI): Promise<Sample> {
+async function streamed(client: OpenAI): Promise<Sample> {
   const t0 = performance.now();
   const stream = await client.chat.completions.create({ model: 'sonnet', stream: true, messages: [{ role: 'user', content: PROMPT }] });
   let ttft = 0;
-  for await (const c of stream) if (!ttft && c.choices[0]?.delta.content) ttft = performance.now() - t0;
+  for await (const c of stream) if (!ttft && c.choices[0]?.delta?.content) ttft = performance.now() - t0;
   return { ttft, total: performance.now() - t0 };
 }
 
@@ -44,43 +51,75 @@ async function run(concurrency: number, n: number, once: () => Promise<Sample>):
   return out;
 }
 
-const fmt = (n: number) => n.toFixed(0).padStart(5);
+interface Peer {
+  name: string;
+  start(up: FakeUpstream, dataDir: string): Promise<{ client: OpenAI; close(): Promise<void>; note?: () => string }>;
+}
+
+const upstreamEnv = (up: FakeUpstream, home: string) => ({ PATH: process.env.PATH ?? '', HOME: home, ANTHROPIC_BASE_URL: up.url, ANTHROPIC_API_KEY: 'sk-ant-bench' });
+const clientOf = (baseURL: string) => new OpenAI({ baseURL, apiKey: KEY, maxRetries: 0, timeout: 300_000 });
+
+function gatewayPeer(name: string, over: ConfigInput): Peer {
+  return {
+    name,
+    async start(up, dataDir) {
+      const config = loadConfig({}, { port: 0, dataDir, apiKeys: [KEY], logLevel: 'silent', maxConcurrency: 8, ...over });
+      const gw = await startGateway({ config, env: upstreamEnv(up, dataDir), log: createLogger('silent'), prewarm: ['sonnet'] });
+      const e = gw.engine;
+      return { client: clientOf(`${gw.url}/v1`), close: () => gw.stop(), note: () => `warm hits ${e.pool.hits}, misses ${e.pool.misses}, CLI processes started ${e.spawned}` };
+    },
+  };
+}
+
+const PEERS: Peer[] = [
+  gatewayPeer('gateway (default)', {}),
+  gatewayPeer('gateway, process reuse (GATEWAY_REUSE_PROCESSES, leaves the /clear note)', { reuseProcesses: true }),
+  {
+    name: 'CLI per request (baseline peer)',
+    async start(up, dataDir) {
+      const claude = process.env.GATEWAY_CLAUDE_PATH ?? bundledClaudePath();
+      if (!claude) throw new Error('no Claude Code CLI for the baseline');
+      const server = await startCliPerRequest(claude, upstreamEnv(up, dataDir));
+      return { client: clientOf(server.url), close: () => server.close() };
+    },
+  },
+];
+
+const fmt = (n: number) => n.toFixed(0);
 
 async function main() {
   const up = await startFakeUpstream();
   const rows: string[] = [];
-  const scenarios: { name: string; config: ConfigInput }[] = [
-    { name: 'default: warm pool', config: {} },
-    { name: 'warm pool + process reuse (opt-in)', config: { reuseProcesses: true } },
-    { name: 'neither: a cold CLI per request', config: { reuseProcesses: false, warmProfiles: 0 } },
-  ];
-  for (const sc of scenarios) {
+  const load = os.loadavg()[0];
+  for (const peer of PEERS.filter((p) => !ONLY || ONLY.some((o) => p.name.startsWith(o)))) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-bench-'));
-    const config = loadConfig({}, { port: 0, dataDir, apiKeys: [KEY], logLevel: 'silent', ...sc.config });
-    const env = { PATH: process.env.PATH, HOME: dataDir, ANTHROPIC_BASE_URL: up.url, ANTHROPIC_API_KEY: 'sk-ant-bench' };
-    const gw = await startGateway({ config, env, log: createLogger('silent'), prewarm: ['sonnet'] });
-    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: KEY, maxRetries: 0, timeout: 120_000 });
-    await viaGateway(client); // first request also warms the turn shape
-    for (const c of [1, 16]) {
+    const p = await peer.start(up, dataDir);
+    await streamed(p.client); // the first request also warms the turn shape
+    for (const c of LEVELS) {
       const n = PER_LEVEL[c];
-      // Steady state: a first wave at this concurrency lets the pool grow to it; it is not measured.
-      await run(c, c, () => viaGateway(client));
-      const d = await run(c, n, () => direct(up));
-      const g = await run(c, n, () => viaGateway(client));
-      const m = (xs: Sample[], k: keyof Sample, p: number) => pct(xs.map((x) => x[k]), p);
-      rows.push(
-        `| ${sc.name} | ${c} | ${n} | ${fmt(m(g, 'ttft', 50) - m(d, 'ttft', 50))} | ${fmt(m(g, 'ttft', 95) - m(d, 'ttft', 95))} | ${fmt(m(g, 'total', 50) - m(d, 'total', 50))} | ${fmt(m(g, 'total', 95) - m(d, 'total', 95))} | ${fmt(m(g, 'ttft', 50))} / ${fmt(m(d, 'ttft', 50))} |`,
-      );
-      process.stderr.write(`${sc.name}, concurrency ${c}: done (pool hits ${gw.engine.pool.hits}, misses ${gw.engine.pool.misses}, processes started ${gw.engine.spawned})\n`);
+      // Steady state: a first wave at this concurrency lets spares grow to it; it is not measured.
+      await run(c, c, () => streamed(p.client));
+      const d = await run(c, n, () => callDirect(up, [{ role: 'user', content: PROMPT }]));
+      const cpu0 = treeCpuSeconds();
+      const machine0 = machineCpuSeconds();
+      const g = await run(c, n, () => streamed(p.client));
+      // Spares started for this run's requests finish starting inside it: wait for them to be counted.
+      await new Promise((r) => setTimeout(r, 3000));
+      const cpu = (treeCpuSeconds() - cpu0) / n;
+      const machine = (machineCpuSeconds() - machine0) / n;
+      const m = (xs: Sample[], k: keyof Sample, q: number) => pct(xs.map((x) => x[k]), q);
+      rows.push(`| ${peer.name} | ${c} | ${n} | ${fmt(m(g, 'ttft', 50) - m(d, 'ttft', 50))} | ${fmt(m(g, 'ttft', 95) - m(d, 'ttft', 95))} | ${cpu.toFixed(2)} | ${machine.toFixed(2)} |`);
+      process.stderr.write(`${peer.name}, concurrency ${c}: done${p.note ? ` (${p.note()})` : ''}\n`);
     }
-    await gw.stop();
+    await p.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   await up.close();
-  const cpus = os.cpus().length;
-  console.log(`\nAdded latency of the gateway over calling the upstream directly, ms (${cpus} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}):\n`);
-  console.log('| scenario | concurrency | requests | added TTFT median | added TTFT p95 | added total median | added total p95 | TTFT median gateway / direct |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(
+    `\nOne-message streamed requests (each a new conversation), added over a direct call to the same scripted upstream (${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${load.toFixed(1)} at the start):\n`,
+  );
+  console.log('| peer | concurrency | requests | added TTFT p50, ms | added TTFT p95, ms | CPU s per request (its process tree) | machine CPU s per request (/proc/stat, all load) |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
 }
 

@@ -13,6 +13,7 @@ import { allowlistedEnv } from './engine/child-env.js';
 import { bundledClaudePath, claudeVersion } from './engine/claude-binary.js';
 import { openStore } from './conversations/stores/open-store.js';
 import { Engine } from './engine/engine.js';
+import { conversationsFor } from './conversations/conversations.js';
 import { prepareWorkDir } from './engine/workdir.js';
 import { Admin } from './admin/admin.js';
 import { createApp } from './app.js';
@@ -67,7 +68,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   // The pool of credentials: the one above is its "default" member (accounts/).
   const accounts = onDataDir(config.dataDir, () => new Accounts({ dataDir: config.dataDir, env, log, defaultSource: () => auth.current() }));
   auth.accounts = accounts;
-  const engine = new Engine({ config, log, claudePath, baseEnv: env, observer: auth.observer, store, cliVersion, accounts });
+  const engine = new Engine({ config, log, claudePath, baseEnv: env, observer: auth.observer, conversations: conversationsFor({ store, cliVersion, log }), accounts });
   auth.attach(engine);
   const logins = new LoginManager({ claudePath, baseEnv: env, dataDir: config.dataDir, auth, log, timeoutMs: config.loginTimeoutMs });
   let ready = false;

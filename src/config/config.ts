@@ -67,6 +67,10 @@ const schema = z.object({
   authMaxBlockSec: intish.min(1).default(300),
   /** Idle CLI processes kept started, per recently used turn shape, so a request skips the CLI's start-up. */
   warmPerProfile: intish.max(8).default(1),
+  /** Spares a shape may grow to when new conversations of it arrive in bursts (within the idle memory budget). */
+  warmMaxPerProfile: intish.max(32).default(8),
+  /** The niceness a starting spare has while turns run, so it never starves them (0: no change); normal in idle gaps. */
+  spareNice: intish.max(19).default(10),
   /** How many distinct turn shapes keep warm processes. 0 turns the warm pool off. */
   warmProfiles: intish.max(16).default(2),
   /** A warm process unused for this long is stopped. */
@@ -143,6 +147,8 @@ const ENV_NAMES: Record<string, keyof GatewayConfig> = {
   GATEWAY_AUTH_FREE_FAILURES: 'authFreeFailures',
   GATEWAY_AUTH_MAX_BLOCK_SEC: 'authMaxBlockSec',
   GATEWAY_WARM_PER_PROFILE: 'warmPerProfile',
+  GATEWAY_WARM_MAX_PER_PROFILE: 'warmMaxPerProfile',
+  GATEWAY_SPARE_NICE: 'spareNice',
   GATEWAY_WARM_PROFILES: 'warmProfiles',
   GATEWAY_WARM_IDLE_MS: 'warmIdleMs',
   GATEWAY_REUSE_PROCESSES: 'reuseProcesses',

@@ -12,54 +12,14 @@ import { renderPrompt, toBlocks, type AnthropicBlock } from '../engine/prompt.js
 import type { ChatMessage } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import { chainStart, extendChain, splitTurn } from './history.js';
-import { LiveSessions, type LiveOptions } from './live-sessions.js';
-import { branchTo, TapShared } from './session-tap.js';
+import type { ConversationPath, ConversationPlan, ConversationPort, ConversationWiring, PlanInput, ResumeTarget, TranscriptTap } from '../engine/conversation-port.js';
+import type { LiveSessions } from '../engine/processes/live-sessions.js';
+import { branchTo, SessionTap, TapShared } from './session-tap.js';
 import type { ConversationStore } from './stores/store.js';
+import { captureTemplate } from './template-capture.js';
 import { NotExpressible, writeTranscript } from './transcript.js';
 
-export type ConversationPath = 'new' | 'live' | 'resumed' | 'imported' | 'flattened';
-
-export interface ResumeTarget {
-  sessionId: string;
-  /** The branch of the transcript that ends at the point the turn extends, handed to the SDK's load. */
-  entries: import('./stores/store.js').SessionStoreEntry[];
-}
-
-export interface ConversationPlan {
-  path: ConversationPath;
-  /** The new user turn, as the one message the CLI is sent. */
-  prompt: AnthropicBlock[];
-  live?: CliProcess;
-  /** The session the live process holds. */
-  liveSession?: string;
-  resume?: ResumeTarget;
-  /** Where this conversation's chain starts (owner and conversation key): also the scope of its thinking. */
-  root: string;
-  /** The Claude credential the turn runs with (accounts/); undefined without a pool. */
-  account?: string;
-  /** The conversation point before this turn (the chain hash after the history), and the messages of
-   * this turn after it: the point after the turn goes on from there with the answer. */
-  base: string;
-  rest: ChatMessage[];
-}
-
-export interface PlanInput {
-  owner: string;
-  /** What makes histories comparable: model, system prompt, tools. */
-  conversationKey: string;
-  /** The full shape of this turn's process: a live process serves only its own shape. */
-  shapeKey: string;
-  messages: ChatMessage[];
-  /** The wire model id (for imported assistant turns and the model attachment). */
-  model: string;
-  clientTools: boolean;
-  /**
-   * Chooses the Claude credential (accounts/): given the one the conversation ran with so far, the
-   * one it runs with now. A conversation that moves is rebuilt there by import (a session's thinking
-   * is signed for its account). Absent: one credential, nothing to choose.
-   */
-  pickAccount?: (preferred: string | undefined) => string | undefined;
-}
+export type { ConversationPath, ConversationPlan, PlanInput, ResumeTarget };
 
 interface PointRecord {
   sessionId: string;
@@ -90,12 +50,13 @@ export interface ConversationDeps {
   cwd: string;
   cliVersion: string;
   log: Logger;
-  live: Omit<LiveOptions, 'log'>;
+  /** Finished conversations' processes, kept by the process lifecycle (engine/processes/). */
+  live: LiveSessions;
   /** Learns the model attachment of a model the gateway has not seen a session of (template-capture.ts). */
   captureTemplate?: (model: string) => Promise<void>;
 }
 
-export class Conversations {
+export class Conversations implements ConversationPort {
   readonly shared: TapShared;
   readonly live: LiveSessions;
   readonly paths: Record<ConversationPath, number> = { new: 0, live: 0, resumed: 0, imported: 0, flattened: 0 };
@@ -106,7 +67,7 @@ export class Conversations {
 
   constructor(private readonly deps: ConversationDeps) {
     this.shared = new TapShared(deps.store);
-    this.live = new LiveSessions({ ...deps.live, log: deps.log });
+    this.live = deps.live;
   }
 
   async plan(input: PlanInput): Promise<ConversationPlan> {
@@ -252,7 +213,7 @@ export class Conversations {
   /** A live process taken for a turn that never ran (the client left while queued): kept again. */
   giveBack(plan: ConversationPlan, shapeKey: string): void {
     if (!plan.live) return;
-    this.live.put({ proc: plan.live, sessionId: plan.liveSession ?? '', point: plan.base, idleSince: Date.now(), account: plan.account });
+    this.live.put({ proc: plan.live, sessionId: plan.liveSession ?? '', point: plan.base, idleSince: Date.now(), account: plan.account, continued: true });
     this.liveShape.set(plan.live, shapeKey);
   }
 
@@ -273,7 +234,8 @@ export class Conversations {
     if (keep) {
       proc.idle();
       this.liveShape.set(proc, shapeKey);
-      this.live.put({ proc, sessionId, point, idleSince: Date.now(), account: plan.account });
+      // A conversation's first turn is a one-shot until its next one comes (it is first to go when memory runs short).
+      this.live.put({ proc, sessionId, point, idleSince: Date.now(), account: plan.account, continued: plan.path !== 'new' });
     }
     try {
       await this.deps.store.putRecord(POINT_NS, point, { sessionId, leaf, ...(plan.account && { account: plan.account }) } satisfies PointRecord);
@@ -282,7 +244,22 @@ export class Conversations {
     }
   }
 
+  newTap(): TranscriptTap {
+    return new SessionTap(this.shared);
+  }
+
   async close(): Promise<void> {
     await this.live.close();
   }
+}
+
+/** The composition root's factory: the engine calls it with what it owns (the live set, the cwd, a spawner). */
+export function conversationsFor(deps: Pick<ConversationDeps, 'store' | 'cliVersion' | 'log'>): (w: ConversationWiring) => Conversations {
+  return (w) =>
+    new Conversations({
+      ...deps,
+      cwd: w.cwd,
+      live: w.live,
+      captureTemplate: (model) => captureTemplate((endpoint) => w.spawnForCapture(model, endpoint)),
+    });
 }

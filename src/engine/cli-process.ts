@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { query, type ModelInfo, type Options, type Query, type SDKMessage, type SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { Logger } from '../log.js';
+import type { TranscriptTap } from './conversation-port.js';
 import { PushQueue } from './push-queue.js';
-import type { SessionTap } from '../conversations/session-tap.js';
 import type { AnthropicBlock } from './prompt.js';
 
 /** parked: suspended mid-turn while the client runs its tools (see parked-turns.ts). */
@@ -26,7 +26,7 @@ export interface SpawnSpec {
    */
   sharedCwd?: string;
   /** The session store this process mirrors its transcript to (conversations). */
-  tap?: SessionTap;
+  tap?: TranscriptTap;
   /** Where the CLI keeps its local transcript copies (its config dir), removed when it exits. */
   configDir?: string;
   env: Record<string, string>;
@@ -50,10 +50,17 @@ export class CliProcess {
   private readonly input = new PushQueue<SDKUserMessage>();
   private readonly query: Query;
   readonly cwd: string;
-  readonly tap: SessionTap | undefined;
+  readonly tap: TranscriptTap | undefined;
   private child: ChildProcess | undefined;
   private stderrTail = '';
   private markExited!: () => void;
+  /** Told of the child's pid once it is spawned (the lifecycle sets a spare's CPU priority). */
+  private spawnedHooks: ((pid: number) => void)[] = [];
+  /**
+   * The config dir the SDK made for a resumed session in the shared temp folder (claude-resume-*:
+   * the transcript and a copy of the credentials). Removed with the process, whatever stopped it.
+   */
+  private resumeDir: string | undefined;
 
   constructor(private readonly spec: SpawnSpec) {
     this.cwd = spec.sharedCwd ?? path.join(spec.workRoot, this.id);
@@ -87,6 +94,9 @@ export class CliProcess {
     const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     this.pid = child.pid;
+    const configDir = o.env.CLAUDE_CONFIG_DIR;
+    if (configDir && path.basename(configDir).startsWith('claude-resume-')) this.resumeDir = configDir;
+    if (child.pid !== undefined) for (const hook of this.spawnedHooks.splice(0)) hook(child.pid);
     child.stderr?.on('data', (d: Buffer) => {
       this.stderrTail = (this.stderrTail + d.toString('utf8')).slice(-4000);
     });
@@ -103,7 +113,15 @@ export class CliProcess {
     return child;
   }
 
+  /** Run `hook` with the child's pid now, or once it is spawned. */
+  onSpawned(hook: (pid: number) => void): void {
+    if (this.pid !== undefined) hook(this.pid);
+    else if (this.alive) this.spawnedHooks.push(hook);
+  }
+
   private cleanup(): void {
+    // Synchronously: the gateway may exit right after its last process did (a SIGTERM drain).
+    if (this.resumeDir) fs.rmSync(this.resumeDir, { recursive: true, force: true });
     if (!this.spec.sharedCwd) fs.rm(this.cwd, { recursive: true, force: true }, () => {});
     // The store holds the transcripts; the CLI's local copies would only pile up.
     if (this.spec.configDir && this.tap) {

@@ -8,18 +8,17 @@ import crypto from 'node:crypto';
 import type { Accounts } from '../accounts/accounts.js';
 import { HeldFailures, withFailover, type Attempt } from '../accounts/failover.js';
 import type { GatewayConfig } from '../config/config.js';
-import { Conversations, type ConversationPlan } from '../conversations/conversations.js';
-import type { ConversationStore } from '../conversations/stores/store.js';
-import { captureTemplate } from '../conversations/template-capture.js';
 import { asGatewayError, GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CliProcess } from './cli-process.js';
+import type { ConversationPlan, ConversationPort, ConversationWiring } from './conversation-port.js';
 import { toMcpResult } from './client-tools.js';
 import { EventHub, type TurnStart } from './events.js';
 import { Limiter } from './limiter.js';
 import { ModelCatalog, type ModelEntry } from './models.js';
 import { ParkedTurns } from './parked-turns.js';
-import { profileAccount, profileKey, ProcessPool } from './pool.js';
+import { ProcessLifecycle } from './processes/lifecycle.js';
+import { profileAccount, profileKey, ProcessPool } from './processes/warm-pool.js';
 import { ProcessFactory, type TurnShape } from './process-factory.js';
 import { countProcessStates } from './process-states.js';
 import { checkToolHistory, planTools, trailingResults, type ToolPlan } from './tool-requests.js';
@@ -49,21 +48,25 @@ export interface EngineDeps {
   /** The environment the CLI's allowlisted env is taken from (process.env, or a test's). */
   baseEnv: NodeJS.ProcessEnv;
   observer?: TurnObserver;
-  /** Where conversations live (transcripts and points). */
-  store: ConversationStore;
-  cliVersion: string;
+  /**
+   * Builds the conversations layer (conversations/: conversationsFor) on what the engine owns: the
+   * composition root plugs it in, so the engine does not import the layer above it.
+   */
+  conversations: (wiring: ConversationWiring) => ConversationPort;
   /** The pool of Claude credentials (accounts/): which one each turn runs with. Absent: the one credential. */
   accounts?: Accounts;
 }
 
 export class Engine {
   readonly limiter: Limiter;
+  /** What becomes of started processes between turns: spares, live conversations, the idle budget. */
+  readonly lifecycle: ProcessLifecycle;
   readonly pool: ProcessPool;
   catalog: ModelCatalog | undefined;
   private readonly processes: ProcessFactory;
   /** Turns suspended while their clients run tools. */
   readonly parked: ParkedTurns;
-  readonly conversations: Conversations;
+  readonly conversations: ConversationPort;
   private draining = false;
   /** Prompt-cache tokens over every turn served (what a real account would pay less for). */
   private readonly cacheTokens = { read: 0, write: 0 };
@@ -77,18 +80,28 @@ export class Engine {
     const c = deps.config;
     this.events = new EventHub(deps.log);
     this.limiter = new Limiter(c.maxConcurrency, c.maxQueue, c.queueTimeoutMs, () => c.fallbackRetryAfterSec);
-    this.pool = new ProcessPool({ perProfile: c.warmPerProfile, maxProfiles: c.warmProfiles, idleMs: c.warmIdleMs, maxIdlePerProfile: c.maxConcurrency, onTake: (how) => this.events.emit((l) => l.warmTake?.(how)) });
+    this.lifecycle = new ProcessLifecycle({
+      warmPerProfile: c.warmPerProfile,
+      warmMaxPerProfile: c.warmMaxPerProfile,
+      warmProfiles: c.warmProfiles,
+      warmIdleMs: c.warmIdleMs,
+      maxIdlePerProfile: c.maxConcurrency,
+      conversationIdleMs: c.reuseProcesses ? 0 : c.conversationIdleMs,
+      budgetBytes: c.idleMemoryMb * 1024 * 1024,
+      spareNice: c.spareNice,
+      log: deps.log,
+      onTake: (how) => this.events.emit((l) => l.warmTake?.(how)),
+    });
+    this.pool = this.lifecycle.warm;
+    this.events.listen({ turnStart: () => this.lifecycle.turnStarted(), turnEnd: () => this.lifecycle.turnEnded() });
     this.processes = new ProcessFactory(deps);
     this.parked = new ParkedTurns(c.maxParkedTurns, c.toolResultTimeoutMs, deps.log);
-    this.conversations = new Conversations({
-      store: deps.store,
+    this.conversations = deps.conversations({
+      live: this.lifecycle.live,
       cwd: this.processes.sharedCwd ?? c.cliWorkDir,
-      cliVersion: deps.cliVersion,
-      log: deps.log,
-      live: { idleMs: c.reuseProcesses ? 0 : c.conversationIdleMs, budgetBytes: c.idleMemoryMb * 1024 * 1024, pool: this.pool },
-      captureTemplate: (model) => captureTemplate((endpoint) => this.processes.spawn({ model, system: NEUTRAL_SYSTEM_PROMPT }, undefined, endpoint)),
+      spawnForCapture: (model, endpoint) => this.processes.spawn({ model, system: NEUTRAL_SYSTEM_PROMPT }, undefined, endpoint),
     });
-    this.processes.sessions = this.conversations.shared;
+    this.processes.newTap = () => this.conversations.newTap();
     this.runner = new TurnRunner({
       config: c,
       log: deps.log,
@@ -130,8 +143,7 @@ export class Engine {
 
   /** Stop the idle processes of one pool member (removed, disabled or logged in again). */
   async dropAccount(name: string): Promise<void> {
-    const mine = (account: string | undefined) => (account ?? 'default') === name;
-    await Promise.all([this.pool.resetWhere((key) => mine(profileAccount(key))), this.conversations.live.resetWhere((c) => mine(c.account))]);
+    await this.lifecycle.resetWhere((account) => (account ?? 'default') === name, profileAccount);
   }
 
   /** Prestart a process for the most common request shape (a model with no system prompt). */
@@ -296,18 +308,21 @@ export class Engine {
       warm_pool_taken_starting: this.pool.takenStarting,
       conversations_live: this.conversations.live.size,
       conversation_paths: { ...this.conversations.paths },
-      idle_memory_bytes: this.conversations.live.idleBytes(),
+      idle_memory_bytes: this.lifecycle.idleBytes(),
       idle_memory_budget_bytes: c.idleMemoryMb * 1024 * 1024,
       cache_read_tokens: this.cacheTokens.read,
       cache_write_tokens: this.cacheTokens.write,
+      conversations_live_one_shot: this.conversations.live.oneShot,
+      conversations_evicted: this.conversations.live.evicted,
+      conversations_evicted_one_shot: this.conversations.live.evictedOneShot,
+      warm_spares_evicted: this.lifecycle.sparesEvicted,
     };
   }
 
   /** Stop taking turns; give running ones until the deadline, then kill every process. */
   async drain(deadlineMs: number): Promise<void> {
     this.draining = true;
-    await this.pool.close();
-    await this.conversations.close();
+    await this.lifecycle.close();
     await this.parked.closeAll();
     const busy = () => [...this.processes.live].filter((p) => p.state === 'busy' || p.state === 'spawning');
     const until = Date.now() + deadlineMs;

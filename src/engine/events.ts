@@ -1,7 +1,7 @@
 // What the engine tells observers (metrics, the dashboard) as it works, without knowing who listens:
 // how each new conversation got its process from the warm pool, and each turn's start and end.
 // Listeners must be cheap and must not throw into the engine (Engine.emit catches and logs).
-import type { ConversationPath } from '../conversations/conversations.js';
+import type { ConversationPath } from './conversation-port.js';
 import type { GatewayError } from '../errors.js';
 import type { Usage } from './types.js';
 

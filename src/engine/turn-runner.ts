@@ -5,16 +5,16 @@
 import type { SDKMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { Accounts } from '../accounts/accounts.js';
 import type { GatewayConfig } from '../config/config.js';
-import { AnswerCollector } from '../conversations/answer.js';
-import type { ConversationPlan, Conversations } from '../conversations/conversations.js';
 import { asGatewayError, GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { AnswerCollector } from './answer.js';
 import type { CliProcess } from './cli-process.js';
+import type { ConversationPlan, ConversationPort } from './conversation-port.js';
 import type { EventHub, TurnStart } from './events.js';
 import { FrameTranslator } from './frames.js';
 import type { ModelCatalog } from './models.js';
 import type { ParkedTurns } from './parked-turns.js';
-import { profileKey, type ProcessPool } from './pool.js';
+import { profileKey, type ProcessPool } from './processes/warm-pool.js';
 import type { AnthropicBlock } from './prompt.js';
 import { applyStopSequences } from './stop-sequences.js';
 import { StructuredOutputRewriter } from './structured-output.js';
@@ -27,7 +27,7 @@ export interface RunnerHost {
   config: GatewayConfig;
   log: Logger;
   accounts?: Accounts;
-  conversations: Conversations;
+  conversations: ConversationPort;
   parked: ParkedTurns;
   pool: ProcessPool;
   events: EventHub;

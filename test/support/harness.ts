@@ -38,7 +38,10 @@ export async function startHarness(overrides: ConfigInput = {}, opts: HarnessOpt
     ANTHROPIC_API_KEY: 'sk-ant-test-upstream',
     ...opts.env,
   };
-  const config = loadConfig({}, { port: 0, dataDir, apiKeys: [TEST_KEY], logLevel: 'silent', cliMaxRetries: 0, ...overrides });
+  // Spares start at the normal CPU priority here: the test machine is shared with other work, against
+  // which a lowered one would make the waits for a spare depend on that work (the priority itself is
+  // tested in new-conversation-bytes.test.ts).
+  const config = loadConfig({}, { port: 0, dataDir, apiKeys: [TEST_KEY], logLevel: 'silent', cliMaxRetries: 0, spareNice: 0, ...overrides });
   const gw = await startGateway({ config, env, log: createLogger(process.env.TEST_LOG ?? 'silent'), prewarm: opts.prewarm });
   return {
     gw,

@@ -1,11 +1,15 @@
-// Warm processes: the CLI takes 0.5-1 s to start, most of a short answer's latency. For the turn
-// shapes used most recently (same model, system prompt, effort, limits), the pool keeps a started,
-// initialised process waiting, so a new conversation skips the start-up. A process taken from here
+// Warm processes (spares): the CLI takes 0.5-1 s of CPU to start, most of a short answer's latency.
+// For the turn shapes used most recently (same model, system prompt, effort, limits), the pool keeps
+// started, initialised processes waiting, so a new conversation skips the start-up. How many: at
+// least `perProfile`, and as many as new conversations of that shape arrived within the last start-up
+// window (up to `maxPerProfile`, while the idle memory budget has room), so a burst of 8 finds 8 the
+// next time. Spares are replaced after the take, outside the request's own tick, and the lifecycle
+// starts them at a lower CPU priority (lifecycle.ts). A process taken from here
 // serves one conversation (it stays live for that conversation's next turns, conversations/) and never
 // another, unless process reuse clears it and gives it back. Warm processes do not count against the
 // concurrency limit; they share the idle memory budget with live conversations.
-import type { CliProcess } from './cli-process.js';
-import type { WarmTake } from './events.js';
+import type { CliProcess } from '../cli-process.js';
+import type { WarmTake } from '../events.js';
 
 /** A warm profile is a turn shape under one Claude credential: a process runs with exactly one. */
 export function profileKey(shapeKey: string, account: string | undefined): string {
@@ -23,6 +27,15 @@ export interface PoolOptions {
   maxIdlePerProfile: number;
   /** Told how each take went (metrics). */
   onTake?: (how: WarmTake) => void;
+  /** Spares a shape may hold when new conversations of it arrive faster (default: perProfile). */
+  maxPerProfile?: number;
+  /** The window arrivals are counted over to size the spares (about one CLI start under load). */
+  rateWindowMs?: number;
+  /** Whether the idle memory budget has room for one more spare beyond `perProfile`. */
+  canGrow?: () => boolean;
+  /** Told of each spare started and each taken (the lifecycle sets their CPU priority). */
+  onSpare?: (proc: CliProcess) => void;
+  onTaken?: (proc: CliProcess) => void;
 }
 
 interface Profile {
@@ -30,7 +43,11 @@ interface Profile {
   make: () => CliProcess;
   idle: CliProcess[];
   lastUsed: number;
+  /** When processes of this shape were taken recently (sizes the spares to the arrival rate). */
+  takes: number[];
 }
+
+const RATE_WINDOW_MS = 10_000;
 
 export class ProcessPool {
   private readonly profiles = new Map<string, Profile>();
@@ -68,8 +85,19 @@ export class ProcessPool {
     else this.misses++;
     if (how === 'starting') this.takenStarting++;
     this.opts.onTake?.(how);
-    this.remember(key, make);
-    return proc ?? make();
+    const taken = proc ?? make();
+    this.opts.onTaken?.(taken);
+    // The replacement starts after this request's own process (at a lower priority: lifecycle.ts).
+    this.remember(key, make, true);
+    return taken;
+  }
+
+  /** How many spares a shape should hold now: its floor, or the arrivals of the last window. */
+  target(p: Profile): number {
+    const window = this.opts.rateWindowMs ?? RATE_WINDOW_MS;
+    const since = Date.now() - window;
+    p.takes = p.takes.filter((t) => t > since);
+    return Math.max(this.opts.perProfile, Math.min(this.opts.maxPerProfile ?? this.opts.perProfile, p.takes.length));
   }
 
   /** A process that finished a turn and was cleared: kept for the next turn of its shape, or stopped. */
@@ -87,20 +115,35 @@ export class ProcessPool {
     this.remember(key, make);
   }
 
-  private remember(key: string, make: () => CliProcess): void {
+  private remember(key: string, make: () => CliProcess, took = false): void {
     if (!this.enabled || this.closed) return;
     let p = this.profiles.get(key);
     if (!p) {
-      p = { key, make, idle: [], lastUsed: 0 };
+      p = { key, make, idle: [], lastUsed: 0, takes: [] };
       this.profiles.set(key, p);
     }
     p.lastUsed = Date.now();
+    if (took) p.takes.push(p.lastUsed);
     // Evict the least recently used shapes beyond the limit.
     if (this.profiles.size > this.opts.maxProfiles) {
       const oldest = [...this.profiles.values()].sort((a, b) => a.lastUsed - b.lastUsed);
       for (const o of oldest.slice(0, this.profiles.size - this.opts.maxProfiles)) this.drop(o);
     }
-    while (p.idle.length < this.opts.perProfile) p.idle.push(p.make());
+    p.idle = p.idle.filter((x) => x.alive);
+    const target = this.target(p);
+    while (p.idle.length < target && (p.idle.length < this.opts.perProfile || (this.opts.canGrow?.() ?? true))) {
+      const spare = p.make();
+      p.idle.push(spare);
+      this.opts.onSpare?.(spare);
+    }
+  }
+
+  /** Stop one spare beyond its shape's floor (the least recently used shape's), to free memory. */
+  evictSurplus(): CliProcess | undefined {
+    const p = [...this.profiles.values()].filter((x) => x.idle.length > this.opts.perProfile).sort((a, b) => a.lastUsed - b.lastUsed)[0];
+    const proc = p?.idle.pop();
+    if (proc) void proc.kill();
+    return proc;
   }
 
   private drop(p: Profile): void {

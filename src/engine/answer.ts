@@ -1,7 +1,7 @@
 // Collects the assistant message a turn gave the client, from its events, in the conversation's
 // terms (the client's tool names, parsed tool input): the message the client's next request will
 // carry back, so the conversation point after it can be named.
-import type { ChatMessage, Part, TurnEvent } from '../engine/types.js';
+import type { ChatMessage, Part, TurnEvent } from './types.js';
 
 interface Block {
   part: Part;

@@ -1,12 +1,10 @@
 // Live conversations: a CLI process whose turn ended cleanly stays idle, holding its session, so the
 // request that extends that conversation writes its new turn straight into it (no start-up, nothing
-// re-sent). Idle processes (these and the warm pool's) share one memory budget: past it the least
-// recently used conversation is stopped first, then warm processes; a conversation idle longer than
-// its TTL is stopped too. A stopped conversation is not lost: its transcript is in the store.
+// re-sent). A conversation idle longer than its TTL is stopped. Which idle process goes when memory
+// runs short is the lifecycle's call (lifecycle.ts), told after every change here. A stopped
+// conversation is not lost: its transcript is in the store.
 import fs from 'node:fs';
-import type { CliProcess } from '../engine/cli-process.js';
-import type { ProcessPool } from '../engine/pool.js';
-import type { Logger } from '../log.js';
+import type { CliProcess } from '../cli-process.js';
 
 export interface LiveConversation {
   proc: CliProcess;
@@ -16,14 +14,17 @@ export interface LiveConversation {
   idleSince: number;
   /** The Claude credential its process runs with (accounts/). */
   account?: string;
+  /**
+   * The conversation has had more than one turn (or came with a history). A one-shot conversation
+   * (a title request, a one-message call) is the first to go when memory runs short.
+   */
+  continued?: boolean;
 }
 
 export interface LiveOptions {
   idleMs: number;
-  /** Memory all idle CLI processes together may hold. */
-  budgetBytes: number;
-  pool: ProcessPool;
-  log: Logger;
+  /** Told whenever the set changed (the lifecycle enforces the idle memory budget). */
+  onChange?: () => void;
 }
 
 /** What one CLI process is assumed to hold when its RSS cannot be read (measured ~200-230 MB). */
@@ -74,7 +75,7 @@ export class LiveSessions {
     void c.proc.exited.then(() => {
       if (this.byPoint.get(c.point) === c) this.byPoint.delete(c.point);
     });
-    this.enforceBudget();
+    this.opts.onChange?.();
   }
 
   /** The idle process holding exactly this conversation point, taken out of the set. */
@@ -85,30 +86,29 @@ export class LiveSessions {
     return c.proc.alive && c.proc.state === 'ready' ? c : (void c.proc.kill(), undefined);
   }
 
-  /** Memory held by idle processes now (live conversations and warm ones). */
-  idleBytes(): number {
+  /** Every idle conversation, for the memory budget (lifecycle.ts). */
+  idle(): LiveConversation[] {
+    return [...this.byPoint.values()];
+  }
+
+  /** One-shot conversations idle now (never had a second turn). */
+  get oneShot(): number {
     let n = 0;
-    for (const c of this.byPoint.values()) n += rssOf(c.proc.pid);
-    for (const p of this.opts.pool.idleProcesses()) n += rssOf(p.pid);
+    for (const c of this.byPoint.values()) if (!c.continued) n++;
     return n;
   }
 
-  private enforceBudget(): void {
-    let bytes = this.idleBytes();
-    while (bytes > this.opts.budgetBytes) {
-      const oldest = [...this.byPoint.values()].sort((a, b) => a.idleSince - b.idleSince)[0];
-      if (oldest) {
-        this.byPoint.delete(oldest.point);
-        this.evicted++;
-        bytes -= rssOf(oldest.proc.pid);
-        void oldest.proc.kill();
-        continue;
-      }
-      const warm = this.opts.pool.evictOne();
-      if (!warm) break;
-      bytes -= rssOf(warm.pid);
-    }
+  /** Stop one idle conversation to free its memory (the lifecycle chose it). */
+  evict(c: LiveConversation): void {
+    if (this.byPoint.get(c.point) !== c) return;
+    this.byPoint.delete(c.point);
+    this.evicted++;
+    if (!c.continued) this.evictedOneShot++;
+    void c.proc.kill();
   }
+
+  /** Of the evictions, those of one-shot conversations. */
+  evictedOneShot = 0;
 
   sweep(): void {
     const now = Date.now();
@@ -119,7 +119,7 @@ export class LiveSessions {
         void c.proc.kill();
       }
     }
-    this.enforceBudget();
+    this.opts.onChange?.();
   }
 
   /** Live conversations per credential. */
