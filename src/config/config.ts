@@ -84,7 +84,14 @@ const schema = z.object({
    * Turns with client tools, cut short or failed are never reused.
    */
   reuseProcesses: boolish.default(false),
-  /** A reused process is retired after this many turns. */
+  /**
+   * A new conversation may take the process of a finished one-shot conversation (one that never had
+   * a second turn), rewound to before its first message: no CLI start, and the API receives exactly
+   * what a freshly started process sends. The rewound conversation's next turn, if it ever comes,
+   * resumes from the store. Off: every new conversation takes a spare or starts a process.
+   */
+  rewindOneShots: boolish.default(true),
+  /** A reused or rewound process is retired after this many turns. */
   maxTurnsPerProcess: intish.min(1).default(100),
   /** How long a turn stays suspended in its live process waiting for the client's tool results; after
    * that the process is stopped and a late result is answered by rebuilding the conversation. */
@@ -149,6 +156,7 @@ const ENV_NAMES: Record<string, keyof GatewayConfig> = {
   GATEWAY_WARM_PER_PROFILE: 'warmPerProfile',
   GATEWAY_WARM_MAX_PER_PROFILE: 'warmMaxPerProfile',
   GATEWAY_SPARE_NICE: 'spareNice',
+  GATEWAY_REWIND_ONE_SHOTS: 'rewindOneShots',
   GATEWAY_WARM_PROFILES: 'warmProfiles',
   GATEWAY_WARM_IDLE_MS: 'warmIdleMs',
   GATEWAY_REUSE_PROCESSES: 'reuseProcesses',

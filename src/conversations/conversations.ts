@@ -60,8 +60,6 @@ export class Conversations implements ConversationPort {
   readonly shared: TapShared;
   readonly live: LiveSessions;
   readonly paths: Record<ConversationPath, number> = { new: 0, live: 0, resumed: 0, imported: 0, flattened: 0 };
-  /** Live processes by the shape they were started with. */
-  private readonly liveShape = new WeakMap<CliProcess, string>();
   /** Template captures under way, one per model. */
   private readonly capturing = new Map<string, Promise<void>>();
 
@@ -108,7 +106,7 @@ export class Conversations implements ConversationPort {
 
     const live = this.live.take(point);
     let picked = false;
-    if (live && this.liveShape.get(live.proc) === input.shapeKey) {
+    if (live && live.shape === input.shapeKey) {
       picked = true;
       let account: string | undefined;
       try {
@@ -213,8 +211,7 @@ export class Conversations implements ConversationPort {
   /** A live process taken for a turn that never ran (the client left while queued): kept again. */
   giveBack(plan: ConversationPlan, shapeKey: string): void {
     if (!plan.live) return;
-    this.live.put({ proc: plan.live, sessionId: plan.liveSession ?? '', point: plan.base, idleSince: Date.now(), account: plan.account, continued: true });
-    this.liveShape.set(plan.live, shapeKey);
+    this.live.put({ proc: plan.live, sessionId: plan.liveSession ?? '', point: plan.base, idleSince: Date.now(), account: plan.account, continued: true, shape: shapeKey });
   }
 
   /**
@@ -233,9 +230,8 @@ export class Conversations implements ConversationPort {
     const point = extendChain(plan.base, [...plan.rest, answer]);
     if (keep) {
       proc.idle();
-      this.liveShape.set(proc, shapeKey);
       // A conversation's first turn is a one-shot until its next one comes (it is first to go when memory runs short).
-      this.live.put({ proc, sessionId, point, idleSince: Date.now(), account: plan.account, continued: plan.path !== 'new' });
+      this.live.put({ proc, sessionId, point, idleSince: Date.now(), account: plan.account, continued: plan.path !== 'new', shape: shapeKey });
     }
     try {
       await this.deps.store.putRecord(POINT_NS, point, { sessionId, leaf, ...(plan.account && { account: plan.account }) } satisfies PointRecord);

@@ -143,6 +143,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
     fill('pool-stats', [
       stat('warm hits', s.warm_pool_hits, 'warm_pool_hits'),
       stat('warm misses', s.warm_pool_misses, 'warm_pool_misses'),
+      stat('rewound one-shots', s.conversations_rewound, 'conversations_rewound'),
       stat('CLI started', s.cli_processes_started, 'cli_processes_started'),
     ].concat(Object.keys(paths).map(function (p) { return stat('path ' + p, paths[p], 'path_' + p); })));
   }

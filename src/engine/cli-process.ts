@@ -66,6 +66,7 @@ export class CliProcess {
     this.cwd = spec.sharedCwd ?? path.join(spec.workRoot, this.id);
     fs.mkdirSync(this.cwd, { recursive: true, mode: 0o700 });
     this.tap = spec.tap;
+    this.blank = !spec.options.resume;
     this.exited = new Promise((r) => (this.markExited = r));
     this.query = query({
       prompt: this.input,
@@ -143,11 +144,58 @@ export class CliProcess {
   send(content: AnthropicBlock[]): void {
     this.state = 'busy';
     this.turns++;
-    this.input.push({ type: 'user', message: { role: 'user', content: content as any }, parent_tool_use_id: null });
+    const uuid = crypto.randomUUID();
+    // The first message of a conversation this process began is where a rewind goes back to.
+    if (this.blank) this.opening = uuid;
+    this.blank = false;
+    this.input.push({ type: 'user', message: { role: 'user', content: content as any }, parent_tool_use_id: null, uuid });
   }
 
   /** Turns this process has served (a reused process serves several, one after another). */
   turns = 0;
+  /** Conversations it began (rewound ones included). */
+  conversations = 0;
+  /** Its session holds no message yet: started without a transcript to resume, or rewound. */
+  private blank: boolean;
+  /** The first user message of the conversation it holds, when that conversation began here. */
+  private opening: string | undefined;
+
+  /** Idle, and holding a conversation it began itself: rewind() can give it a new one. */
+  get rewindable(): boolean {
+    return this.state === 'ready' && this.opening !== undefined;
+  }
+
+  /**
+   * Take a finished process back to before its conversation's first message, so it serves a new
+   * conversation without a CLI start. The CLI's rewind_conversation control request (what Claude
+   * Code's own "rewind" runs) cuts the session's messages at that message: the next request the API
+   * gets is the one a freshly started process sends (test/new-conversation-bytes.test.ts), unlike
+   * /clear, which leaves its record in the next conversation. The Agent SDK has no method for it, so
+   * it goes through the SDK's generic control request. False (and the caller stops the process) if
+   * the CLI refused or did not answer in time.
+   */
+  async rewind(timeoutMs: number): Promise<boolean> {
+    const target = this.opening;
+    if (!this.rewindable || target === undefined) return false;
+    this.state = 'busy';
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), timeoutMs)));
+    try {
+      const request = (this.query as unknown as { request(r: object): Promise<{ response?: { rewound?: boolean } } | undefined> }).request;
+      const answer = await Promise.race([request.call(this.query, { subtype: 'rewind_conversation', target_message_uuid: target }), timeout]);
+      if (answer?.response?.rewound !== true || !this.alive) return false;
+    } catch (err) {
+      this.spec.log.debug({ err: (err as Error).message }, 'rewind_conversation failed');
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.opening = undefined;
+    this.blank = true;
+    this.conversations++;
+    this.state = 'ready';
+    return true;
+  }
 
   /**
    * Make a finished process fit for another client's turn: /clear discards the conversation (the CLI

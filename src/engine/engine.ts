@@ -89,6 +89,8 @@ export class Engine {
       conversationIdleMs: c.reuseProcesses ? 0 : c.conversationIdleMs,
       budgetBytes: c.idleMemoryMb * 1024 * 1024,
       spareNice: c.spareNice,
+      rewindOneShots: c.rewindOneShots && !c.reuseProcesses,
+      maxTurnsPerProcess: c.maxTurnsPerProcess,
       log: deps.log,
       onTake: (how) => this.events.emit((l) => l.warmTake?.(how)),
     });
@@ -205,7 +207,7 @@ export class Engine {
       const queueMs = Date.now() - queuedAt;
       try {
         const spawn = () => this.processes.spawn(shape, conversation.resume, undefined, account);
-        proc = conversation.live ?? (conversation.resume ? spawn() : this.pool.take(profileKey(shapeKey, account), spawn));
+        proc = conversation.live ?? (conversation.resume ? spawn() : await this.lifecycle.forNew(profileKey(shapeKey, account), shapeKey, account, spawn, !plan.tools));
       } catch (e) {
         release();
         throw e;
@@ -316,6 +318,7 @@ export class Engine {
       conversations_evicted: this.conversations.live.evicted,
       conversations_evicted_one_shot: this.conversations.live.evictedOneShot,
       warm_spares_evicted: this.lifecycle.sparesEvicted,
+      conversations_rewound: this.lifecycle.rewound,
     };
   }
 

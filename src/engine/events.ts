@@ -6,10 +6,11 @@ import type { GatewayError } from '../errors.js';
 import type { Usage } from './types.js';
 
 /**
- * How a turn got its process from the warm pool: `hit`, a process that had finished starting;
- * `starting`, one still starting (it saves only part of the wait); `cold`, none there, a new one started.
+ * How a new conversation got its process: `hit`, a spare that had finished starting; `rewound`, a
+ * finished one-shot conversation's process taken back to before its first message (no start either);
+ * `starting`, a spare still starting (it saves only part of the wait); `cold`, none there, a new one started.
  */
-export type WarmTake = 'hit' | 'starting' | 'cold';
+export type WarmTake = 'hit' | 'rewound' | 'starting' | 'cold';
 
 export interface TurnStart {
   /** The turn's id (also the id of the response a dialect renders from it). */

@@ -94,7 +94,7 @@ export class GatewayMetrics {
   });
   readonly warmTakes = new Counter({
     name: 'ccg_warm_pool_takes_total',
-    help: 'New conversations served from the warm pool: hit (a started process), starting (taken while still starting: a miss), cold (none there: a miss)',
+    help: 'How new conversations got their CLI process: hit (a started spare), rewound (a finished one-shot conversation\'s process rewound: no start), starting (a spare still starting: a miss), cold (none there: a miss)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

@@ -70,7 +70,7 @@ export class GatewayObserver {
       turnEnd: (t, end) => this.turnEnd(t, end),
     };
     // Every outcome and path is there from the start, so a rate over them is defined before the first turn.
-    for (const outcome of ['hit', 'starting', 'cold']) this.metrics.warmTakes.inc({ outcome }, 0);
+    for (const outcome of ['hit', 'rewound', 'starting', 'cold']) this.metrics.warmTakes.inc({ outcome }, 0);
     for (const path of ['new', 'live', 'resumed', 'imported', 'flattened']) this.metrics.paths.inc({ path }, 0);
     this.unlisten = engine.events.listen(listener);
   }

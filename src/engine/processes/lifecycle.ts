@@ -21,6 +21,8 @@ import { ProcessPool } from './warm-pool.js';
 
 /** What one CLI process is assumed to add when deciding whether another spare fits (measured ~230 MB). */
 const SPARE_BYTES = 230 * 1024 * 1024;
+/** A rewind is one control round trip (milliseconds); a CLI that takes longer is stopped instead. */
+const REWIND_TIMEOUT_MS = 5000;
 
 export interface LifecycleOptions {
   /** Spares per recently used shape, at least (GATEWAY_WARM_PER_PROFILE). */
@@ -37,6 +39,10 @@ export interface LifecycleOptions {
   budgetBytes: number;
   /** The niceness spares start with (0: as every other process). */
   spareNice: number;
+  /** Give new conversations the processes of finished one-shot conversations, rewound (GATEWAY_REWIND_ONE_SHOTS). */
+  rewindOneShots: boolean;
+  /** A process is retired after this many turns (GATEWAY_MAX_TURNS_PER_PROCESS). */
+  maxTurnsPerProcess: number;
   log: Logger;
   onTake?: (how: WarmTake) => void;
 }
@@ -48,6 +54,8 @@ export class ProcessLifecycle {
   sparesEvicted = 0;
   /** Turns running now (told by the engine): spares start at a lower priority only beside them. */
   private running = 0;
+  /** New conversations served by a rewound one-shot process. */
+  rewound = 0;
 
   constructor(private readonly opts: LifecycleOptions) {
     this.warm = new ProcessPool({
@@ -62,6 +70,29 @@ export class ProcessLifecycle {
       onTaken: (proc) => this.nice(proc, 0),
     });
     this.live = new LiveSessions({ idleMs: opts.conversationIdleMs, onChange: () => this.enforceBudget() });
+  }
+
+  /**
+   * A process for a new conversation of this profile, cheapest first: a spare that finished
+   * starting; else the process of a finished one-shot conversation of the same shape, rewound to
+   * before its first message (no CLI start, and the API gets the bytes a fresh process sends); else
+   * the pool's (a spare still starting, or a new one). A spare taken while one-shot processes could
+   * be rewound is not replaced: they serve the next new conversations, so steady one-message traffic
+   * starts no CLI at all. `rewind` is false for shapes with client tools (their tool server is per
+   * process and stays out of this).
+   */
+  async forNew(key: string, shape: string, account: string | undefined, make: () => CliProcess, rewind: boolean): Promise<CliProcess> {
+    const canRewind = rewind && this.opts.rewindOneShots;
+    if (this.warm.hasReady(key)) return this.warm.take(key, make, !(canRewind && this.live.hasOneShot(shape, account)));
+    for (let c = canRewind ? this.live.takeOneShot(shape, account) : undefined; c; c = this.live.takeOneShot(shape, account)) {
+      if (c.proc.turns < this.opts.maxTurnsPerProcess && (await c.proc.rewind(REWIND_TIMEOUT_MS))) {
+        this.rewound++;
+        this.opts.onTake?.('rewound');
+        return c.proc;
+      }
+      void c.proc.kill();
+    }
+    return this.warm.take(key, make);
   }
 
   /** Memory held by idle processes now (live conversations and spares). */

@@ -19,6 +19,8 @@ export interface LiveConversation {
    * (a title request, a one-message call) is the first to go when memory runs short.
    */
   continued?: boolean;
+  /** The turn shape its process was started for (a rewound process serves only that shape). */
+  shape?: string;
 }
 
 export interface LiveOptions {
@@ -65,7 +67,10 @@ export class LiveSessions {
     // One live process per session: another one holds an older point of it (a regenerate, a double
     // submit, or a turn another replica served since), which only a branch could still use.
     for (const other of [...this.byPoint.values()]) {
-      if (other.proc !== c.proc && (other.point === c.point || (c.sessionId && other.sessionId === c.sessionId))) {
+      // A process that was rewound shares its session with the conversations it served before: the
+      // same session id there is another conversation, not an older point of this one.
+      const sameSession = c.sessionId && other.sessionId === c.sessionId && !c.proc.conversations && !other.proc.conversations;
+      if (other.proc !== c.proc && (other.point === c.point || sameSession)) {
         this.byPoint.delete(other.point);
         this.superseded++;
         void other.proc.kill();
@@ -84,6 +89,27 @@ export class LiveSessions {
     if (!c) return undefined;
     this.byPoint.delete(point);
     return c.proc.alive && c.proc.state === 'ready' ? c : (void c.proc.kill(), undefined);
+  }
+
+  /**
+   * The least recently used one-shot conversation of this shape and credential whose process can be
+   * rewound for a new conversation, taken out of the set. The one idle longest is the least likely to
+   * get a second turn; conversations with several turns are never taken.
+   */
+  takeOneShot(shape: string, account: string | undefined): LiveConversation | undefined {
+    let pick: LiveConversation | undefined;
+    for (const c of this.byPoint.values()) {
+      if (c.continued || c.shape !== shape || (c.account ?? 'default') !== (account ?? 'default') || !c.proc.rewindable) continue;
+      if (!pick || c.idleSince < pick.idleSince) pick = c;
+    }
+    if (pick) this.byPoint.delete(pick.point);
+    return pick;
+  }
+
+  /** Whether a one-shot conversation of this shape and credential could be rewound now. */
+  hasOneShot(shape: string, account: string | undefined): boolean {
+    for (const c of this.byPoint.values()) if (!c.continued && c.shape === shape && (c.account ?? 'default') === (account ?? 'default') && c.proc.rewindable) return true;
+    return false;
   }
 
   /** Every idle conversation, for the memory budget (lifecycle.ts). */

@@ -68,8 +68,16 @@ export class ProcessPool {
     return this.opts.maxProfiles > 0 && this.opts.perProfile > 0;
   }
 
-  /** A process for this turn shape: a warm one when there is one, else a new one. Tops the pool up. */
-  take(key: string, make: () => CliProcess): CliProcess {
+  /** Whether this profile has a spare that finished starting. */
+  hasReady(key: string): boolean {
+    return !!this.profiles.get(key)?.idle.some((x) => x.alive && x.state === 'ready');
+  }
+
+  /**
+   * A process for this turn shape: a warm one when there is one, else a new one. Tops the pool up,
+   * unless `topUp` is false (the lifecycle has finished processes to rewind for the next ones).
+   */
+  take(key: string, make: () => CliProcess, topUp = true): CliProcess {
     let proc: CliProcess | undefined;
     const p = this.profiles.get(key);
     if (p) {
@@ -88,7 +96,7 @@ export class ProcessPool {
     const taken = proc ?? make();
     this.opts.onTaken?.(taken);
     // The replacement starts after this request's own process (at a lower priority: lifecycle.ts).
-    this.remember(key, make, true);
+    this.remember(key, make, true, topUp);
     return taken;
   }
 
@@ -115,7 +123,7 @@ export class ProcessPool {
     this.remember(key, make);
   }
 
-  private remember(key: string, make: () => CliProcess, took = false): void {
+  private remember(key: string, make: () => CliProcess, took = false, topUp = true): void {
     if (!this.enabled || this.closed) return;
     let p = this.profiles.get(key);
     if (!p) {
@@ -130,6 +138,7 @@ export class ProcessPool {
       for (const o of oldest.slice(0, this.profiles.size - this.opts.maxProfiles)) this.drop(o);
     }
     p.idle = p.idle.filter((x) => x.alive);
+    if (!topUp) return;
     const target = this.target(p);
     while (p.idle.length < target && (p.idle.length < this.opts.perProfile || (this.opts.canGrow?.() ?? true))) {
       const spare = p.make();
