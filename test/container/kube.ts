@@ -1,0 +1,86 @@
+// deploy/kubernetes/ played with `podman kube play`, file by file in kustomization.yaml's order, as
+// the files are. Podman runs the Deployments, Secrets, ConfigMaps and claims but has no Services:
+// each Service gets a stand-in, an haproxy container on the pods' network under the Service's name,
+// forwarding its port to the ready pods of its selector (TCP, as kube-proxy does; the readiness
+// probe's httpGet as haproxy's check). Pods are `<deployment>-pod-<i>`, their containers
+// `<pod>-<container>` (podman's naming).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
+import { podman } from './podman.js';
+import { ROOT } from './support.js';
+
+export const KUBE_DIR = path.join(ROOT, 'deploy/kubernetes');
+const HAPROXY_IMAGE = 'docker.io/library/haproxy:2.6';
+
+type Doc = Record<string, any>;
+export interface KubeFile {
+  file: string;
+  docs: Doc[];
+}
+
+/** The files kustomization.yaml lists, in its order, each with its documents. */
+export function kubeFiles(): KubeFile[] {
+  const kustomization = parseAllDocuments(fs.readFileSync(path.join(KUBE_DIR, 'kustomization.yaml'), 'utf8'))[0].toJS();
+  return (kustomization.resources as string[]).map((r) => {
+    const file = path.join(KUBE_DIR, r);
+    return { file, docs: parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJS() as Doc).filter(Boolean) };
+  });
+}
+
+export const ofKind = (files: KubeFile[], kind: string): Doc[] => files.flatMap((f) => f.docs.filter((d) => d.kind === kind));
+
+/** The pods podman makes for a Deployment, and the container names within them. */
+export function podsOf(deployment: Doc): { pod: string; containers: string[] }[] {
+  const n = deployment.spec.replicas ?? 1;
+  const names = (deployment.spec.template.spec.containers as Doc[]).map((c) => c.name as string);
+  return Array.from({ length: n }, (_, i) => {
+    const pod = `${deployment.metadata.name}-pod-${i}`;
+    return { pod, containers: names.map((c) => `${pod}-${c}`) };
+  });
+}
+
+export async function ipOf(container: string, network: string): Promise<string> {
+  const r = await podman(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container]);
+  return r.stdout.trim();
+}
+
+const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+/** haproxy's configuration standing in for one Service: its port to the target port of each pod. */
+export async function serviceStandInConfig(svc: Doc, files: KubeFile[], network: string): Promise<string> {
+  const deployments = ofKind(files, 'Deployment').filter((d) => matches(svc.spec.selector, d.spec.template.metadata.labels));
+  const lines = ['global', '    log stdout format raw local0 warning', 'defaults', '    mode tcp', '    log global', '    timeout connect 5s', '    timeout client 11m', '    timeout server 11m'];
+  for (const port of svc.spec.ports as Doc[]) {
+    lines.push(`listen ${svc.metadata.name}-${port.name ?? port.port}`, `    bind :${port.port}`, '    balance roundrobin');
+    const servers: string[] = [];
+    for (const d of deployments) {
+      const c0 = d.spec.template.spec.containers as Doc[];
+      const target = typeof port.targetPort === 'string' ? c0.flatMap((c) => c.ports ?? []).find((p: Doc) => p.name === port.targetPort)?.containerPort : (port.targetPort ?? port.port);
+      if (!target) throw new Error(`Service ${svc.metadata.name}: no container port named ${port.targetPort}`);
+      const http = c0[0].readinessProbe?.httpGet;
+      if (http) lines.push('    option httpchk', `    http-check send meth GET uri ${http.path}`, '    http-check expect status 200');
+      for (const { pod, containers } of podsOf(d)) servers.push(`    server ${pod} ${await ipOf(containers[0], network)}:${target} check inter 2s fall 1 rise 1`);
+    }
+    lines.push(...servers);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Starts the stand-in for a Service (named `<prefix>-svc-<name>`, reachable as `<name>`). */
+export async function startServiceStandIn(svc: Doc, files: KubeFile[], network: string, prefix: string, publish?: { hostPort: number; port: number }): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-svc-'));
+  fs.chmodSync(dir, 0o755);
+  const cfg = path.join(dir, 'haproxy.cfg');
+  fs.writeFileSync(cfg, await serviceStandInConfig(svc, files, network), { mode: 0o644 });
+  const name = `${prefix}-svc-${svc.metadata.name}`;
+  const pub = publish ? ['-p', `127.0.0.1:${publish.hostPort}:${publish.port}`] : [];
+  await podman(['run', '-d', '--name', name, '--network', network, '--network-alias', svc.metadata.name, ...pub, '-v', `${cfg}:/usr/local/etc/haproxy/haproxy.cfg:ro`, HAPROXY_IMAGE]);
+  return name;
+}
+
+/** The Secret a user makes with `kubectl create secret generic ... --from-literal=...`, as YAML. */
+export function secretYaml(name: string, data: Record<string, string>): string {
+  return stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, type: 'Opaque', stringData: data });
+}
