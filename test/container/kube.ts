@@ -1,9 +1,17 @@
-// deploy/kubernetes/ played with `podman kube play`, file by file in kustomization.yaml's order, as
-// the files are. Podman runs the Deployments, Secrets, ConfigMaps and claims but has no Services:
-// each Service gets a stand-in, an haproxy container on the pods' network under the Service's name,
-// forwarding its port to the ready pods of its selector (TCP, as kube-proxy does; the readiness
-// probe's httpGet as haproxy's check). Pods are `<deployment>-pod-<i>`, their containers
-// `<pod>-<container>` (podman's naming).
+// deploy/kubernetes/ played with `podman kube play` (podman 4.3), file by file in kustomization.yaml's
+// order. What podman does with them, and what stands in for what it lacks:
+// - Deployments (pods `<deployment>-pod-<i>`, containers `<pod>-<container>`), ConfigMaps, claims,
+//   envFrom, securityContext, readOnlyRootFilesystem and emptyDir run as written. (4.3 makes each
+//   emptyDir a named volume of the volume's name, shared by a Deployment's pods; Kubernetes gives
+//   each pod its own.) Services, NetworkPolicies and PodDisruptionBudgets are skipped without a word.
+// - Services: each gets a stand-in, an haproxy container on the pods' network under the Service's
+//   name, forwarding its port to the pods of its selector (TCP, as kube-proxy does; the readiness
+//   probe's httpGet as haproxy's check).
+// - Secrets: 4.3's kube play stores a Secret YAML in a form its own env lookup then cannot read; the
+//   Secret is made as `podman secret create` of its data as JSON (base64 values), which it reads.
+// - `fieldRef: status.podIP` stops the play ("not valid or not supported"), and `$(VAR)` in env values
+//   is not expanded: the env entries using the pod IP are the one thing taken out (playable()), so
+//   GATEWAY_ADVERTISE_URL falls back to the gateway's default.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,7 +88,31 @@ export async function startServiceStandIn(svc: Doc, files: KubeFile[], network: 
   return name;
 }
 
-/** The Secret a user makes with `kubectl create secret generic ... --from-literal=...`, as YAML. */
-export function secretYaml(name: string, data: Record<string, string>): string {
-  return stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, type: 'Opaque', stringData: data });
+/** The Secret a user makes with `kubectl create secret generic NAME --from-literal=K=V ...`, made podman's way. */
+export async function createSecret(name: string, data: Record<string, string>): Promise<void> {
+  const json = JSON.stringify(Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])));
+  await podman(['secret', 'rm', name], { allowFail: true });
+  await podman(['secret', 'create', name, '-'], { input: json });
+}
+
+/**
+ * The file as podman 4.3 can play it, and what was taken out: env entries from `fieldRef:
+ * status.podIP` and those that refer to them as `$(NAME)`. Everything else is the file as written.
+ */
+export function playable(f: KubeFile): { yaml: string; removed: string[] } {
+  const removed: string[] = [];
+  const docs = f.docs.map((d) => {
+    if (d.kind !== 'Deployment') return d;
+    const copy = structuredClone(d);
+    for (const c of copy.spec.template.spec.containers as Doc[]) {
+      const gone = new Set((c.env ?? []).filter((e: Doc) => e.valueFrom?.fieldRef?.fieldPath === 'status.podIP').map((e: Doc) => e.name as string));
+      c.env = (c.env ?? []).filter((e: Doc) => {
+        const drop = gone.has(e.name) || [...gone].some((g) => String(e.value ?? '').includes(`$(${g})`));
+        if (drop) removed.push(`${d.metadata.name}/${c.name}: ${e.name}`);
+        return !drop;
+      });
+    }
+    return copy;
+  });
+  return { yaml: docs.map((d) => stringify(d)).join('---\n'), removed };
 }
