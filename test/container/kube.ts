@@ -9,9 +9,11 @@
 //   probe's httpGet as haproxy's check).
 // - Secrets: 4.3's kube play stores a Secret YAML in a form its own env lookup then cannot read; the
 //   Secret is made as `podman secret create` of its data as JSON (base64 values), which it reads.
-// - `fieldRef: status.podIP` stops the play ("not valid or not supported"), and `$(VAR)` in env values
-//   is not expanded: the env entries using the pod IP are the one thing taken out (playable()), so
-//   GATEWAY_ADVERTISE_URL falls back to the gateway's default.
+// - Two things are taken out of the copy podman plays (playable()): the env entries using the pod IP
+//   (`fieldRef: status.podIP` stops the play, "not valid or not supported", and `$(VAR)` in env
+//   values is not expanded), so GATEWAY_ADVERTISE_URL falls back to the gateway's default; and the
+//   containers' `ports` (4.3 publishes each containerPort on the host's same port, so the second
+//   replica fails with "address already in use"; the Service stand-ins read the ports from the files).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,12 +94,19 @@ export async function startServiceStandIn(svc: Doc, files: KubeFile[], network: 
 export async function createSecret(name: string, data: Record<string, string>): Promise<void> {
   const json = JSON.stringify(Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])));
   await podman(['secret', 'rm', name], { allowFail: true });
-  await podman(['secret', 'create', name, '-'], { input: json });
+  // From a file: podman reads `-` only from a FIFO, and node's stdin pipes are sockets.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-secret-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'data.json'), json, { mode: 0o600 });
+    await podman(['secret', 'create', name, path.join(dir, 'data.json')]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
  * The file as podman 4.3 can play it, and what was taken out: env entries from `fieldRef:
- * status.podIP` and those that refer to them as `$(NAME)`. Everything else is the file as written.
+ * status.podIP` and those that refer to them as `$(NAME)`, and `ports`. The rest is the file as written.
  */
 export function playable(f: KubeFile): { yaml: string; removed: string[] } {
   const removed: string[] = [];
@@ -105,6 +114,8 @@ export function playable(f: KubeFile): { yaml: string; removed: string[] } {
     if (d.kind !== 'Deployment') return d;
     const copy = structuredClone(d);
     for (const c of copy.spec.template.spec.containers as Doc[]) {
+      if (c.ports) removed.push(`${d.metadata.name}/${c.name}: ports`);
+      delete c.ports;
       const gone = new Set((c.env ?? []).filter((e: Doc) => e.valueFrom?.fieldRef?.fieldPath === 'status.podIP').map((e: Doc) => e.name as string));
       c.env = (c.env ?? []).filter((e: Doc) => {
         const drop = gone.has(e.name) || [...gone].some((g) => String(e.value ?? '').includes(`$(${g})`));

@@ -153,7 +153,7 @@ test('Kubernetes: deploy/kubernetes/ with podman kube play; 3 gateway pods ready
     const { yaml, removed } = playable(f);
     const file = path.join(tmp, path.basename(f.file));
     fs.writeFileSync(file, yaml);
-    if (removed.length) log(`${path.relative(ROOT, f.file)}: podman 4.3 cannot play these env entries (status.podIP), taken out: ${removed.join(', ')}`);
+    if (removed.length) log(`${path.relative(ROOT, f.file)}: taken out for podman 4.3 (kube.ts): ${removed.join(', ')}`);
     cleanups.push(async () => {
       await podman(['kube', 'down', file], { allowFail: true });
       for (const d of f.docs.filter((x) => x.kind === 'Deployment')) {
