@@ -62,12 +62,22 @@ export async function until<T>(probe: () => Promise<T | undefined>, what: string
  * host's scripted upstream through it (host.containers.internal or the network's gateway address).
  */
 export async function startRelay(targetPort: number): Promise<{ port: number; close: () => void }> {
+  const open = new Set<net.Socket>();
   const relay = net.createServer((sock) => {
     const up = net.connect(targetPort, '127.0.0.1');
+    for (const s of [sock, up]) {
+      open.add(s);
+      s.once('close', () => open.delete(s));
+    }
     sock.pipe(up).pipe(sock);
     sock.on('error', () => up.destroy());
     up.on('error', () => sock.destroy());
   });
   await new Promise<void>((r) => relay.listen(0, '0.0.0.0', r));
-  return { port: (relay.address() as net.AddressInfo).port, close: () => relay.close() };
+  // A container removed with a connection open never answers its close: destroy, or the test never exits.
+  const close = () => {
+    relay.close();
+    for (const s of open) s.destroy();
+  };
+  return { port: (relay.address() as net.AddressInfo).port, close };
 }
