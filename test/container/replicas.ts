@@ -127,12 +127,15 @@ test('compose: 3 replicas, Redis and haproxy from docker-compose.replicas.yml; e
   // requests it refuses meanwhile are retried on another replica: none fails.
   const outcomes: string[] = [];
   let loading = true;
-  const load = (async () => {
-    for (let i = 0; loading; i++) {
-      const text = `during the stop ${i}`;
-      outcomes.push(await chat(url, text).then((got) => (got === text ? 'ok' : `wrong answer: ${got}`), (e: Error) => `failed: ${e.message}`));
-    }
-  })();
+  // Three clients, each sending its next request when the last is answered.
+  const load = Promise.all(
+    [0, 1, 2].map(async (c) => {
+      for (let i = 0; loading; i++) {
+        const text = `client ${c} during the stop ${i}`;
+        outcomes.push(await chat(url, text).then((got) => (got === text ? 'ok' : `wrong answer: ${got}`), (e: Error) => `failed: ${e.message}`));
+      }
+    }),
+  );
   const s0 = Date.now();
   await podman(['stop', '-t', '10', `${project}_gateway-2_1`]);
   await until(async () => ((await servers(statsUrl)).find((s) => s.svname === 'gateway-2')?.status.startsWith('DOWN') ? true : undefined), 'haproxy to mark gateway-2 DOWN');
