@@ -140,9 +140,10 @@ test('compose: 3 replicas, Redis and haproxy from docker-compose.replicas.yml; e
   const s0 = Date.now();
   await podman(['stop', '-t', '10', `${project}_gateway-2_1`]);
   await until(async () => ((await servers(statsUrl)).find((s) => s.svname === 'gateway-2')?.status.startsWith('DOWN') ? true : undefined), 'haproxy to mark gateway-2 DOWN');
-  figures.push(`compose: podman stop of a replica to DOWN in haproxy ${seconds(Date.now() - s0)}, ${outcomes.length} requests meanwhile`);
+  const downMs = Date.now() - s0;
   loading = false;
   await load;
+  figures.push(`compose: podman stop of a replica to DOWN in haproxy ${seconds(downMs)}; ${outcomes.length} requests sent by 3 clients meanwhile`);
   assert.ok(outcomes.length >= 1, 'requests were sent during the stop');
   assert.deepEqual(outcomes.filter((o) => o !== 'ok'), [], `every request during the stop was answered (${outcomes.length} sent)`);
   for (let i = 0; i < 4; i++) assert.equal(await chat(url, `still answered ${i}`), `still answered ${i}`);
