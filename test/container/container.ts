@@ -1,7 +1,8 @@
 // `npm run test:container`: the project's image built from its Dockerfile the way users build it
 // (`podman build --format docker`), run with podman the way users run it, against the scripted
 // upstream on the host (test/support/fake-upstream.ts; host networking). Podman and a Node base image
-// are made here without an image registry (podman.ts, base-image.ts); both are reused by a rerun.
+// are made here without an image registry (podman.ts, base-image.ts, support.ts); both are reused by
+// a rerun. The replicas (compose with Redis and haproxy, Kubernetes manifests) are in replicas.ts.
 // Not part of `npm test`: it takes minutes and installs Debian packages. .ci/run runs it after it.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
