@@ -84,6 +84,9 @@ test('compose: 3 replicas, Redis and haproxy from docker-compose.replicas.yml; e
     HAPROXY_STATS_PORT: String(statsPort),
     CCG_TEST_UPSTREAM: `http://host.containers.internal:${relay.port}`,
     CCG_TEST_TOKEN: TOKEN,
+    // A turn here can take 10 s and more (2 cores shared): the drain and the stop timeout below are
+    // raised together, as README "Stopping" says, so that a turn running at the stop finishes.
+    GATEWAY_DRAIN_TIMEOUT_MS: '40000',
   };
   const compose = (args: string[]) =>
     run('podman-compose', ['-p', project, '-f', path.join(dir, 'docker-compose.replicas.yml'), '-f', path.join(ROOT, 'test/container/replicas.override.yml'), ...args], { cwd: dir, env });
@@ -138,7 +141,7 @@ test('compose: 3 replicas, Redis and haproxy from docker-compose.replicas.yml; e
     }),
   );
   const s0 = Date.now();
-  await podman(['stop', '-t', '10', `${project}_gateway-2_1`]);
+  await podman(['stop', '-t', '45', `${project}_gateway-2_1`]);
   await until(async () => ((await servers(statsUrl)).find((s) => s.svname === 'gateway-2')?.status.startsWith('DOWN') ? true : undefined), 'haproxy to mark gateway-2 DOWN');
   const downMs = Date.now() - s0;
   loading = false;
