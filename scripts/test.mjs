@@ -1,7 +1,9 @@
-// Runs every *.test.ts under src/ and test/ with node's test runner (through tsx).
+// Runs every *.test.ts under src/, test/ and scripts/ with node's test runner (through tsx), after
+// making sure the Debian packages the suite runs are installed (prerequisites.mjs).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ensurePrerequisites } from './prerequisites.mjs';
 
 function find(dir) {
   if (!fs.existsSync(dir)) return [];
@@ -12,8 +14,9 @@ function find(dir) {
   });
 }
 
+ensurePrerequisites();
 const only = process.argv.slice(2);
-const files = only.length ? only : [...find('src'), ...find('test')].sort();
+const files = only.length ? only : [...find('src'), ...find('test'), ...find('scripts')].sort();
 // node's --test-timeout also bounds each file as a whole. Files that boot a whole coding agent
 // (opencode takes tens of seconds to start on 2 busy cores) run after the others with a longer one.
 const SLOW = new Set(['test/opencode.test.ts']);

@@ -63,6 +63,8 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.get('/health', (c) => (deps.isReady() ? c.json({ status: 'ok' }) : c.json({ status: 'starting' }, 503)));
+  // Liveness (Kubernetes livenessProbe): the process serves HTTP, also while starting or draining.
+  app.get('/health/live', (c) => c.json({ status: 'ok' }));
 
   // Every path but /health needs a key: the admin key anywhere, an app key on the model APIs only.
   // /metrics and /dashboard check their own (a scrape key; the web session), with the same 403 for app keys.

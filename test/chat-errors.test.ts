@@ -81,7 +81,7 @@ describe('bad input', () => {
 });
 
 describe('authentication', () => {
-  test('missing and wrong keys are 401; x-api-key works; /health needs none', async () => {
+  test('missing and wrong keys are 401; x-api-key works; /health and /health/live need none', async () => {
     const none = await post({ model: 'sonnet', messages: [{ role: 'user', content: 'x' }] }, {});
     assert.equal(none.res.status, 401);
     assertOpenAIError(none.json, 'authentication_error');
@@ -101,6 +101,10 @@ describe('authentication', () => {
     const health = await fetch(`${h.gw.url}/health`);
     assert.equal(health.status, 200);
     assert.deepEqual(await health.json(), { status: 'ok' });
+    // Liveness (the Kubernetes livenessProbe) needs no key either.
+    const live = await fetch(`${h.gw.url}/health/live`);
+    assert.equal(live.status, 200);
+    assert.deepEqual(await live.json(), { status: 'ok' });
   });
 });
 

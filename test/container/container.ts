@@ -1,54 +1,32 @@
 // `npm run test:container`: the project's image built from its Dockerfile the way users build it
 // (`podman build --format docker`), run with podman the way users run it, against the scripted
 // upstream on the host (test/support/fake-upstream.ts; host networking). Podman and a Node base image
-// are made here without an image registry (podman.ts, base-image.ts); both are reused by a rerun.
+// are made here without an image registry (podman.ts, base-image.ts, support.ts); both are reused by
+// a rerun. The replicas (compose with Redis and haproxy, Kubernetes manifests) are in replicas.ts.
 // Not part of `npm test`: it takes minutes and installs Debian packages. .ci/run runs it after it.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
-import { ensureNodeBase } from './base-image.js';
-import { ensurePackages, podman, run, writeContainersConf } from './podman.js';
+import { podman, run } from './podman.js';
+import { ensureGatewayImage, freePort, IMAGE, logger, ROOT, startRelay, until } from './support.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const IMAGE = 'localhost/claude-code-gateway:test';
 const KEY = `ccg-container-${crypto.randomBytes(8).toString('hex')}`;
 const TAG = `ccgtest${process.pid}`;
 const VOLUME = `${TAG}-data`;
 const OAUTH_TOKEN = `sk-ant-oat01-container-${crypto.randomBytes(12).toString('hex')}`;
 const API_KEY = `sk-ant-api03-container-${crypto.randomBytes(12).toString('hex')}`;
 const t0 = Date.now();
-const log = (s: string) => console.log(`# [container ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${s}`);
+const log = logger('container');
 const figures: string[] = [];
 
 let upstream: FakeUpstream;
 const containers = new Set<string>();
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.once('error', reject);
-  });
-
-/** Polls because the container starts outside our process: there is no event to wait on. */
-async function until<T>(probe: () => Promise<T | undefined>, what: string, limitMs = 60_000): Promise<T> {
-  const end = Date.now() + limitMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface Gw {
   name: string;
@@ -117,16 +95,7 @@ const credentialsSeen = (from: number) =>
 let gw: Gw;
 
 before(async () => {
-  ensurePackages(log);
-  writeContainersConf();
-  log((await podman(['--version'])).stdout.trim());
-  const base = await ensureNodeBase(log);
-  const b0 = Date.now();
-  // As a user builds it; NODE_IMAGE points at the local base image (no registry here).
-  await podman(['build', '--format', 'docker', '--build-arg', `NODE_IMAGE=${base}`, '-t', IMAGE, ROOT]);
-  const size = Number((await podman(['image', 'inspect', '--format', '{{.Size}}', IMAGE])).stdout.trim());
-  const baseSize = Number((await podman(['image', 'inspect', '--format', '{{.Size}}', base])).stdout.trim());
-  log(`image built in ${((Date.now() - b0) / 1000).toFixed(0)} s`);
+  const { size, baseSize } = await ensureGatewayImage(log);
   figures.push(`image size ${(size / 1e6).toFixed(0)} MB (base ${(baseSize / 1e6).toFixed(0)} MB, gateway layers ${((size - baseSize) / 1e6).toFixed(0)} MB)`);
   upstream = await startFakeUpstream();
   await podman(['volume', 'create', VOLUME]);
@@ -303,15 +272,8 @@ test('compose up, down, up with the project\'s docker-compose.yml keeps the logi
   const project = `${TAG}c`;
   // Compose runs on its own bridge network, as users run it: the container reaches the host's
   // scripted upstream through a relay on the host's addresses (the upstream listens on loopback).
-  const relay = net.createServer((sock) => {
-    const up = net.connect(Number(new URL(upstream.url).port), '127.0.0.1');
-    sock.pipe(up).pipe(sock);
-    sock.on('error', () => up.destroy());
-    up.on('error', () => sock.destroy());
-  });
-  await new Promise<void>((r) => relay.listen(0, '0.0.0.0', r));
-  const relayPort = (relay.address() as net.AddressInfo).port;
-  const env = { ...process.env, GATEWAY_API_KEY: KEY, GATEWAY_HOST_PORT: String(port), CCG_TEST_UPSTREAM: `http://host.containers.internal:${relayPort}` };
+  const relay = await startRelay(Number(new URL(upstream.url).port));
+  const env = { ...process.env, GATEWAY_API_KEY: KEY, GATEWAY_HOST_PORT: String(port), CCG_TEST_UPSTREAM: `http://host.containers.internal:${relay.port}` };
   const compose = (args: string[]) => run('podman-compose', ['-p', project, '-f', path.join(ROOT, 'docker-compose.yml'), '-f', path.join(ROOT, 'test/container/compose.override.yml'), ...args], { cwd: ROOT, env });
   const g: Gw = { name: `${project}_gateway_1`, port, url, startMs: 0 };
   const up = async () => {
