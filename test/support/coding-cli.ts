@@ -163,7 +163,7 @@ export async function shellEditContinue(h: Harness, box: Sandbox, client: Client
 
   const before = await conversationPaths(h);
   const second = await client.run(`Now edit ${SEEDED.file}. ${client.edit} [[after-tool:Edit said:]]`, true);
-  assert.equal(fs.readFileSync(path.join(box.work, SEEDED.file), 'utf8'), 'edited from the test\n', 'the edit changed the file on disk');
+  assert.equal(fs.readFileSync(path.join(box.work, SEEDED.file), 'utf8'), 'edited from the test\n', `the edit changed the file on disk; the client said: ${second.stdout.slice(-1500)}`);
   assert.match(second.stdout, /Edit said:/, "the edit's result reached the model and its answer the client");
   const added = await assertContinued(h, before, firstPrompt, SHELL_OUTPUT);
   return { first, second, added };
