@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { assertReadmeQuotes, exampleFile, offeredTools, packageBin, packageVersion, runCli, sandbox, sandboxEnv, SEEDED, shellEditContinue, SHELL_COMMAND, withGateway, type Sandbox } from './support/coding-cli.js';
 import { startHarness, type Harness } from './support/harness.js';
-import { node22 } from './support/node22.js';
+import { node22 } from './support/npm-cache.js';
 
 const QWEN = packageBin('@qwen-code/qwen-code', 'qwen');
 const SETTINGS = exampleFile('qwen-code', 'settings.json');

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import type { Harness } from './harness.js';
@@ -167,4 +168,23 @@ export async function shellEditContinue(h: Harness, box: Sandbox, client: Client
   assert.match(second.stdout, /Edit said:/, "the edit's result reached the model and its answer the client");
   const added = await assertContinued(h, before, firstPrompt, SHELL_OUTPUT);
   return { first, second, added };
+}
+
+/**
+ * The native binary of a CLI shipped in platform packages (`<prefix>-linux-x64`, `-baseline`,
+ * `-musl` ...), as opencode and its fork Kilo do. Their own postinstall only links it, so it is taken
+ * from the platform package directly and works after `npm ci` whatever npm's install-script policy is.
+ */
+export function platformBinary(prefix: string, bin: string): string {
+  const require = createRequire(import.meta.url);
+  const base = `${prefix}-${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+  for (const name of [base, `${base}-baseline`, `${base}-musl`, `${base}-baseline-musl`]) {
+    try {
+      const file = path.join(path.dirname(require.resolve(`${name}/package.json`)), 'bin', process.platform === 'win32' ? `${bin}.exe` : bin);
+      if (fs.existsSync(file)) return file;
+    } catch {
+      /* not installed for this platform */
+    }
+  }
+  throw new Error(`no ${bin} binary for ${process.platform}-${process.arch} (${base}): run npm ci`);
 }
