@@ -1,22 +1,27 @@
-// Kilo's CLI (@kilocode/cli, an opencode fork; its native binary from the platform package) against
-// the gateway through Chat Completions, configured with the file the README quotes
+// Kilo's CLI (an opencode fork; its native binary from the @kilocode/cli-<os>-<arch> package, which
+// the test installs: @kilocode/cli cannot be a dev dependency, as its optional platform packages were
+// not all published, so `npm ci` refuses the lock file) against the gateway through Chat Completions, configured with the file the README quotes
 // (examples/kilo/kilo.json), only the port changed. `kilo run` runs its bash tool for real in a
 // temporary work dir, `kilo run --continue` continues that session and reads then edits a file.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertReadmeQuotes, exampleFile, offeredTools, packageVersion, platformBinary, runCli, sandbox, sandboxEnv, SEEDED, shellEditContinue, SHELL_COMMAND, withGateway, type Sandbox } from './support/coding-cli.js';
+import { assertReadmeQuotes, exampleFile, offeredTools, runCli, sandbox, sandboxEnv, SEEDED, shellEditContinue, SHELL_COMMAND, withGateway, type Sandbox } from './support/coding-cli.js';
 import { startHarness, type Harness } from './support/harness.js';
+import { cachedPackage, platformPackage } from './support/npm-cache.js';
 
-const KILO = platformBinary('@kilocode/cli', 'kilo');
+const VERSION = '7.7.7';
 const CONFIG = exampleFile('kilo', 'kilo.json');
 let h: Harness;
 let box: Sandbox;
 let configFile: string;
+let kilo: string;
 
 before(async () => {
-  h = await startHarness({});
+  const [harness, dir] = await Promise.all([startHarness({}), cachedPackage(platformPackage('@kilocode/cli'), VERSION)]);
+  h = harness;
+  kilo = path.join(dir, 'bin', 'kilo');
   box = sandbox('kilo');
   configFile = path.join(box.home, 'kilo.json');
   // The README's file; the test lets bash and edit run without asking (nobody is there to approve)
@@ -28,7 +33,7 @@ after(async () => {
   box?.remove();
 });
 
-describe(`Kilo CLI (${packageVersion('@kilocode/cli')})`, () => {
+describe(`Kilo CLI (${VERSION})`, () => {
   test('the README quotes examples/kilo/kilo.json verbatim', () => assertReadmeQuotes(CONFIG, 'examples/kilo/kilo.json'));
 
   test('kilo run: a bash round trip; kilo run --continue: an edit in the same conversation', async (t) => {
@@ -44,7 +49,7 @@ describe(`Kilo CLI (${packageVersion('@kilocode/cli')})`, () => {
       KILO_DISABLE_SESSION_INGEST: '1',
     });
     // The prompt goes on stdin: like opencode, `run` re-quotes argv words that contain spaces.
-    const run = (prompt: string, resume: boolean) => runCli(box, resume ? 'kilo run --continue' : 'kilo run', KILO, ['run', ...(resume ? ['--continue'] : [])], env, prompt);
+    const run = (prompt: string, resume: boolean) => runCli(box, resume ? 'kilo run --continue' : 'kilo run', kilo, ['run', ...(resume ? ['--continue'] : [])], env, prompt);
     const file = path.join(box.work, SEEDED.file);
     const { added } = await shellEditContinue(h, box, {
       shell: `[[tool:bash:${JSON.stringify({ command: SHELL_COMMAND, description: 'Print a computed word' })}]]`,

@@ -1,9 +1,10 @@
 // Packages a test installs from the npm registry itself, once, into a cache under node_modules (so
 // `npm ci` starts it afresh): what cannot be a dev dependency. A Node 22 for Qwen Code (the
 // node-<os>-<arch> package's `node` bin would shadow the project's node in npm scripts, and the
-// `node` package fetches its binary from an install script npm 11 skips) and Cline's native binary
+// `node` package fetches its binary from an install script npm 11 skips), Cline's native binary
 // (its `cline` package pulls some 270 MB of JavaScript the binary does not use; the platform package
-// alone is the binary).
+// alone is the binary) and Kilo's (@kilocode/cli lists platform packages that were never published
+// for its version, so as a dev dependency it breaks `npm ci`).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
