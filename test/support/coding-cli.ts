@@ -122,9 +122,8 @@ export async function assertContinued(h: Harness, before: Record<string, number>
   return added;
 }
 
-/** The file of a dev dependency's `bin` entry (run with node: some are scripts without a shebang we can rely on). */
-export function packageBin(pkg: string, bin: string): string {
-  const dir = path.join(ROOT, 'node_modules', pkg);
+/** The file of a package's `bin` entry (a dev dependency unless `dir` says where it is), to run with node. */
+export function packageBin(pkg: string, bin: string, dir = path.join(ROOT, 'node_modules', pkg)): string {
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { bin?: string | Record<string, string>; version: string };
   const rel = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin?.[bin];
   assert.ok(rel, `${pkg} has a ${bin} bin: run npm ci`);

@@ -1,5 +1,7 @@
 // Packages a test installs from the npm registry itself, once, into a cache under node_modules (so
-// `npm ci` starts it afresh): what cannot be a dev dependency. A Node 22 for Qwen Code (the
+// `npm ci` starts it afresh): what cannot be a dev dependency. Qwen Code (its optional
+// @teddyzhu/clipboard-* packages for other platforms were never published, so `npm ci` refuses a lock
+// file without them) and a Node 22 to run it (the
 // node-<os>-<arch> package's `node` bin would shadow the project's node in npm scripts, and the
 // `node` package fetches its binary from an install script npm 11 skips), Cline's native binary
 // (its `cline` package pulls some 270 MB of JavaScript the binary does not use; the platform package
