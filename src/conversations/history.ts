@@ -42,13 +42,25 @@ function partKey(p: Part): unknown[] | undefined {
   }
 }
 
+/**
+ * A reminder of today's date that a client adds to the user message it sends but does not keep in
+ * the history it replays: Qwen Code's `--continue` sends its first prompt without the
+ * `<system-reminder>The current date is: Monday, December 7, 2026. Note: This is the authoritative
+ * current date ...</system-reminder>` it had carried. Only a reminder that says nothing but the date
+ * (a short date sentence, optionally Qwen's note about it) is ignored: any other reminder content
+ * (skills, files, todos) still counts. Two histories that differ only in such a reminder must also
+ * agree on every other message, the assistant's answers and tool call ids included, so they are
+ * one conversation replayed; the session they continue holds the turn as it was first sent.
+ */
+const DATE_REMINDER = /<system-reminder>\s*The current date is: [^.<\n]{1,60}\.(?:\s*Note: This is the authoritative current date[^<]{0,300})?\s*<\/system-reminder>/g;
+
 /** The canonical form of one message. */
 export function canonicalMessage(m: ChatMessage): string {
-  const text = m.content
+  const joined = m.content
     .filter((p): p is Extract<Part, { type: 'text' }> => p.type === 'text')
     .map((p) => p.text)
-    .join('')
-    .replace(/\s+/g, '');
+    .join('');
+  const text = (m.role === 'user' ? joined.replace(DATE_REMINDER, '') : joined).replace(/\s+/g, '');
   const parts = m.content.map(partKey).filter((k) => k !== undefined);
   return stableJson([m.role, text, parts]);
 }

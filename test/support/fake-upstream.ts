@@ -28,6 +28,8 @@
 //   [[after-tool:TEXT]]   when the request carries tool results, answer TEXT plus the results' text
 //   [[stream-error]]      after the content blocks, an `event: error` (overloaded_error) ends the stream
 //   [[tool-rounds:N]]     call the [[tool]] markers again after each round of results, N rounds in all
+//   [[then-tool:NAME:JSON]]  call tool NAME once the first round of results (of the [[tool]] calls)
+//                         is back: a second round that needs the first one done (read, then edit)
 //   [[tool-if-pushed:NAME:JSON]]  call tool NAME when the CLI's Stop hook sent the model back
 // Tool results count whether they arrive as tool_result blocks (live, or resumed from a transcript,
 // where the CLI's "No response requested." and a note to go on follow them) or inside the gateway's
@@ -157,6 +159,18 @@ function recordOf(text: string): { userText: string; rounds: number; lastResults
 }
 
 /** The text of the last user message with markers, tool results left out (the prompt that set the script). */
+/** How many rounds of tool results came back after the last user message that set the script. */
+function roundsSinceScript(messages: any[]): number {
+  let n = 0;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m.role !== 'user' || !Array.isArray(m.content)) continue;
+    if (m.content.some((b: any) => b?.type === 'text' && b.text.includes('[['))) return n;
+    if (m.content.some((b: any) => b?.type === 'tool_result')) n++;
+  }
+  return n;
+}
+
 function scriptText(messages: any[]): string {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i];
@@ -350,7 +364,12 @@ export async function startFakeUpstream(opts: { cache?: PromptCacheOptions } = {
     let stopReason = 'end_turn';
     let answerText: string;
 
-    if (pushed && pushedTools.length) {
+    const thenTools = allMarkers(script, 'then-tool');
+    if (lastIsToolResult && thenTools.length && roundsSinceScript(messages) === 1) {
+      callTools(thenTools);
+      stopReason = 'tool_use';
+      answerText = '';
+    } else if (pushed && pushedTools.length) {
       callTools(pushedTools);
       stopReason = 'tool_use';
       answerText = '';

@@ -1,26 +1,13 @@
 // Finding the opencode binary and running `opencode run` against a gateway in a throwaway home.
-// opencode-ai ships its native binary in a platform package (opencode-linux-x64 ...); its own
-// postinstall only links it, so the binary is taken from the platform package directly and works
-// after `npm ci` whatever npm's install-script policy is.
+// opencode-ai ships its native binary in a platform package (opencode-linux-x64 ...): see
+// platformBinary.
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { platformBinary } from './coding-cli.js';
 
-export function opencodeBinary(): string {
-  const require = createRequire(import.meta.url);
-  const base = `opencode-${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
-  for (const name of [base, `${base}-baseline`, `${base}-musl`, `${base}-baseline-musl`]) {
-    try {
-      const file = path.join(path.dirname(require.resolve(`${name}/package.json`)), 'bin', process.platform === 'win32' ? 'opencode.exe' : 'opencode');
-      if (fs.existsSync(file)) return file;
-    } catch {
-      /* not installed for this platform */
-    }
-  }
-  throw new Error(`no opencode binary for ${process.platform}-${process.arch}: run npm ci`);
-}
+export const opencodeBinary = (): string => platformBinary('opencode', 'opencode');
 
 export function opencodeVersion(bin: string): Promise<string> {
   return new Promise((resolve, reject) => execFile(bin, ['--version'], { timeout: 60_000 }, (e, out) => (e ? reject(e) : resolve(out.trim()))));
