@@ -31,7 +31,8 @@ interface CachedTable {
   data: TableFile;
 }
 
-const hashName = (s: string) => crypto.createHash('sha256').update(s).digest('hex').slice(0, 40);
+/** File names of the FileStore, and keys of the LMDB store (which migrates this layout by name). */
+export const hashName = (s: string) => crypto.createHash('sha256').update(s).digest('hex').slice(0, 40);
 
 export class FileStore implements ConversationStore {
   readonly kind = 'file';
