@@ -229,6 +229,10 @@ test('a data dir the FileStore wrote is carried into the LMDB store: the convers
       await before.h.close();
 
       const after = await start('gateway on LMDB', {}, dataDir);
+      const admin = adminTools(() => after.h);
+      assert.deepEqual((await admin.admin('GET', '/admin/keys')).json.data, keysBefore, 'the app key and its usage, as they were');
+      assert.deepEqual((await admin.admin('GET', '/admin/usage')).json.data, usageBefore);
+
       const t4 = await conv.turn(after);
       assert.equal(t4.path, 'resumed', 'the conversation goes on from its carried-over transcript');
       assert.equal(sessionOf(t4.request), sessionOf(conv.turns[0].request), 'the same Claude Code session');
@@ -236,10 +240,6 @@ test('a data dir the FileStore wrote is carried into the LMDB store: the convers
       conv.assertCacheKept(4);
       const t5 = await conv.turn(after);
       assert.equal(t5.path, 'live');
-
-      const admin = adminTools(() => after.h);
-      assert.deepEqual((await admin.admin('GET', '/admin/keys')).json.data, keysBefore, 'the app key and its usage, as they were');
-      assert.deepEqual((await admin.admin('GET', '/admin/usage')).json.data, usageBefore);
       await admin.openai(app.key).chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: 'again [[reply:hi]]' }] });
       const keysAfter = (await admin.admin('GET', '/admin/keys')).json.data;
       assert.equal(keysAfter.find((k: any) => k.id === app.id).usage.today.requests, 2, 'the key works and counts on from where it was');
