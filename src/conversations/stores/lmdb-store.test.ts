@@ -49,18 +49,24 @@ describe('LmdbStore expiry', () => {
   });
 
   it('a transcript expires its retention after its last append', async () => {
-    const store = new LmdbStore(tmpDir(), 50, { sweepEveryMs: 3_600_000 });
+    const store = new LmdbStore(tmpDir(), 60_000, { sweepEveryMs: 3_600_000 });
+    const realNow = Date.now;
+    let ahead = 0;
+    Date.now = () => realNow() + ahead; // the store's clock, moved on instead of waited for
     try {
       const s = key();
       await store.append(s, [{ type: 'user', uuid: 'a' }]);
+      ahead = 30_000;
       await store.append(s, [{ type: 'assistant', uuid: 'b' }]);
-      const until = Date.now() + 60;
-      while (Date.now() <= until) await new Promise((r) => setTimeout(r, 10));
+      ahead = 80_000;
+      assert.equal((await store.load(s))?.length, 2, 'kept: 50 s since its last append');
+      ahead = 91_000;
       assert.equal(await store.load(s), null, 'expired: not served even before the sweep');
       assert.equal(await store.sweep(), 1);
       await store.append(s, [{ type: 'user', uuid: 'c' }]);
       assert.deepEqual(await store.load(s), [{ type: 'user', uuid: 'c' }], 'written afresh, without the expired chunks');
     } finally {
+      Date.now = realNow;
       await store.close();
     }
   });

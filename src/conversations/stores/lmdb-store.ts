@@ -218,8 +218,15 @@ export class LmdbStore implements ConversationStore {
     return out;
   }
 
+  /** Rows are also written by other processes (the `keys` command): read the latest commit, not the
+   * snapshot this process's read transaction may still hold. */
+  private fresh(): void {
+    this.root.resetReadTxn();
+  }
+
   async getRow<T>(table: string, row: string): Promise<T | undefined> {
     await this.root.committed;
+    this.fresh();
     const th = this.th(table);
     const e = Number(this.tables.get(th) ?? 0);
     if (e && e <= Date.now()) return undefined;
@@ -239,6 +246,7 @@ export class LmdbStore implements ConversationStore {
 
   async readRows<T>(table: string): Promise<Record<string, T>> {
     await this.root.committed;
+    this.fresh();
     return this.readTable<T>(table);
   }
 
