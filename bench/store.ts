@@ -16,7 +16,7 @@ import type { ConversationStore } from '../src/conversations/stores/store.js';
 
 const POINTS = Number(process.env.BENCH_STORE_POINTS ?? 1_000_000);
 const TRANSCRIPTS = Number(process.env.BENCH_STORE_TRANSCRIPTS ?? 100_000);
-const FILE_POINTS = Number(process.env.BENCH_STORE_FILE_POINTS ?? 50_000);
+const FILE_POINTS = Number(process.env.BENCH_STORE_FILE_POINTS ?? 20_000);
 const SAMPLES = Number(process.env.BENCH_STORE_SAMPLES ?? 1_000);
 const RETENTION = 30 * 86_400_000;
 const BATCH = 2_000;
@@ -53,8 +53,8 @@ async function fill(store: ConversationStore, points: number, transcripts: numbe
       const k = pointKey(j);
       const v = point();
       dataBytes += k.length + JSON.stringify(v).length;
-      // 1 % expire soon: what the sweep measurement removes.
-      calls.push(store.putRecord('point', k, v, j % 100 === 0 ? 60_000 : RETENTION));
+      // 1 % expire in two days (the rest in 30): what the sweep measurement removes, three days on.
+      calls.push(store.putRecord('point', k, v, j % 100 === 0 ? 2 * 86_400_000 : RETENTION));
     }
     await Promise.all(calls);
     if (i % 200_000 === 0) process.stderr.write(`${label}: ${i} points, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
@@ -132,9 +132,9 @@ async function bench(
     { s: e, points: 0, transcripts: 0, row: empty },
     { s: f, points, transcripts, row: full },
   ]);
-  // The 1 % written with a short TTL: make them due (the store's clock is Date.now) and sweep them.
+  // The 1 % written with a two-day TTL: make them due (the store's clock is Date.now) and sweep them.
   const realNow = Date.now;
-  Date.now = () => realNow() + 120_000;
+  Date.now = () => realNow() + 3 * 86_400_000;
   try {
     const removed = { n: 0 };
     empty.sweepDueMs = await timed(async () => void (await e.sweep()));

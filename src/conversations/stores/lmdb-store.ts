@@ -18,7 +18,8 @@ import { sessionKey, type ConversationStore, type CounterRows, type SessionKey, 
 /** Expiry index keys sort by time: a fixed-width decimal of the expiry in ms. */
 const at = (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(16, '0');
 const SEQ = (n: number) => String(n).padStart(12, '0');
-const SWEEP_BATCH = 500;
+/** Removals per commit: a commit rewrites the pages it touched, so larger batches cost less per item. */
+const SWEEP_BATCH = 2_000;
 
 type Kind = 's' | 'r' | 't';
 
