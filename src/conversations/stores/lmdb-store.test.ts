@@ -8,12 +8,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { FileStore } from './file-store.js';
 import { LmdbStore } from './lmdb-store.js';
 
-const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-lmdb-'));
+const made: string[] = [];
+const tmpDir = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-lmdb-'));
+  made.push(d);
+  return d;
+};
+after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 const key = (sessionId: string = crypto.randomUUID()) => ({ projectKey: 'p', sessionId });
 
 describe('LmdbStore expiry', () => {
