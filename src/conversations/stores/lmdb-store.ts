@@ -6,7 +6,7 @@
 // what is due. Commits are atomic copy-on-write (a kill -9 leaves the last committed state; a torn
 // write cannot be read back), and several processes may open the file at once (the `keys` command
 // beside a running gateway). Chosen over LevelDB, SQLite in WebAssembly and files by measurement
-// (README, Storage). Keys are the FileStore's own hashed names, so its data dir migrates by name.
+// (README, Performance). Keys are the FileStore's own hashed names, so its data dir migrates by name.
 import fs from 'node:fs';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
