@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { parseTranscript } from './file-store.js';
 import type { SessionStoreEntry } from './store.js';
 
 type Dir = 'sessions' | 'records';
@@ -122,15 +123,7 @@ export class LegacyFiles {
       return; // no such file: nothing to move
     }
     if (dir === 'sessions') {
-      const entries: SessionStoreEntry[] = [];
-      for (const line of text.split('\n')) {
-        if (!line) continue;
-        try {
-          entries.push(JSON.parse(line));
-        } catch {
-          // a torn last line, as the FileStore itself skipped it
-        }
-      }
+      const entries = parseTranscript(text); // a torn last line skipped, as the FileStore did
       const expiresAt = mtimeMs + this.retentionMs;
       if (expiresAt > Date.now()) {
         await sinks.session(id, entries, expiresAt);
