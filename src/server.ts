@@ -12,6 +12,7 @@ import { ConfigError, isLoopbackHost, type GatewayConfig } from './config/config
 import { allowlistedEnv } from './engine/child-env.js';
 import { bundledClaudePath, claudeVersion } from './engine/claude-binary.js';
 import { openStore } from './conversations/stores/open-store.js';
+import type { ConversationStore } from './conversations/stores/store.js';
 import { Engine } from './engine/engine.js';
 import { conversationsFor } from './conversations/conversations.js';
 import { prepareWorkDir } from './engine/workdir.js';
@@ -27,6 +28,8 @@ export interface GatewayOptions {
   log?: Logger;
   /** Models to keep a warm process for from the start. */
   prewarm?: string[];
+  /** The conversation store (default: openStore on the config); tests pass the old FileStore. */
+  store?: ConversationStore;
 }
 
 export interface Gateway {
@@ -64,7 +67,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   // Credentials are chosen before the first CLI process starts; real turns keep their status truthful.
   const auth = new AuthService({ dataDir: config.dataDir, env, log, cliVersion });
-  const store = openStore({ dataDir: config.dataDir, redisUrl: config.redisUrl, retentionMs: config.conversationRetentionDays * 86_400_000, log });
+  const store = opts.store ?? openStore({ dataDir: config.dataDir, redisUrl: config.redisUrl, retentionMs: config.conversationRetentionDays * 86_400_000, log });
   // The pool of credentials: the one above is its "default" member (accounts/).
   const accounts = onDataDir(config.dataDir, () => new Accounts({ dataDir: config.dataDir, env, log, defaultSource: () => auth.current() }));
   auth.accounts = accounts;

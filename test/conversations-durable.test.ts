@@ -12,20 +12,26 @@ import { test } from 'node:test';
 import type { ConfigInput } from '../src/config/config.js';
 import { startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
 import { filesIn, MIN_CACHEABLE, pathsOf, replica, ScriptedConversation, sessionOf, totalInput, type Replica } from './support/durable.js';
-import { startHarness, type Harness } from './support/harness.js';
+import { startHarness, until, type Harness, type HarnessOptions } from './support/harness.js';
+import { adminTools } from './support/admin.js';
+import { FileStore } from '../src/conversations/stores/file-store.js';
 import { startRedis } from './support/redis.js';
 
 const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-durable-'));
+/** The store before LMDB, on the same folder it used: files a test can damage by hand, or carry over. */
+const onFiles = (dataDir: string) => new FileStore(path.join(dataDir, 'conversations'), 30 * 86_400_000);
 
 /** Runs `body` with a shared upstream, closing every gateway it started (and the upstream) afterwards. */
-async function withGateways(body: (ctx: { upstream: FakeUpstream; start: (name: string, overrides?: ConfigInput, dataDir?: string) => Promise<Replica> }) => Promise<void>) {
+async function withGateways(
+  body: (ctx: { upstream: FakeUpstream; start: (name: string, overrides?: ConfigInput, dataDir?: string, store?: HarnessOptions['store']) => Promise<Replica> }) => Promise<void>,
+) {
   const upstream = await startFakeUpstream();
   const started: Harness[] = [];
   try {
     await body({
       upstream,
-      start: async (name, overrides = {}, dataDir) => {
-        const h = await startHarness(overrides, { upstream, dataDir });
+      start: async (name, overrides = {}, dataDir, store) => {
+        const h = await startHarness(overrides, { upstream, dataDir, store });
         started.push(h);
         return replica(name, h);
       },
@@ -134,7 +140,9 @@ test('a Redis outage: the next turns on either replica still answer from the rea
 
 test('a damaged stored session is replaced by the client history: imported, the real turns, and it goes on', async (t) => {
   await withGateways(async ({ upstream, start }) => {
-    const g = await start('gateway', { conversationIdleMs: 0 });
+    // On the FileStore, whose files can be damaged by hand (LMDB commits are atomic: none of this
+    // can happen to it short of a broken disk); what is tested is how conversations take the damage.
+    const g = await start('gateway', { conversationIdleMs: 0 }, undefined, onFiles);
     const sessionsDir = path.join(g.h.dataDir, 'conversations', 'sessions');
     const recordsDir = path.join(g.h.dataDir, 'conversations', 'records');
     const lines = (f: string) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean);
@@ -201,4 +209,44 @@ test('a damaged stored session is replaced by the client history: imported, the 
     }
     assert.equal(pathsOf(g.h).flattened, 0);
   });
+});
+
+test('a data dir the FileStore wrote is carried into the LMDB store: the conversation resumes, app keys and usage intact', async () => {
+  const dataDir = tmpDir();
+  try {
+    await withGateways(async ({ upstream, start }) => {
+      const conv = new ScriptedConversation(upstream, 'mf');
+      const before = await start('gateway on files', {}, dataDir, onFiles);
+      const tools = adminTools(() => before.h);
+      const app = await tools.createKey({ name: 'carried over', daily_tokens: 1_000_000 });
+      await tools.openai(app.key).chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: 'hello [[reply:hi]]' }] });
+      for (let i = 1; i <= 3; i++) await conv.turn(before);
+      const keysBefore = (await tools.admin('GET', '/admin/keys')).json.data;
+      const usageBefore = (await tools.admin('GET', '/admin/usage')).json.data;
+      assert.equal(keysBefore.find((k: any) => k.id === app.id).usage.today.requests, 1);
+      const files = path.join(dataDir, 'conversations');
+      assert.ok(fs.existsSync(path.join(files, 'sessions')) && fs.existsSync(path.join(files, 'records')), 'written as files');
+      await before.h.close();
+
+      const after = await start('gateway on LMDB', {}, dataDir);
+      const admin = adminTools(() => after.h);
+      assert.deepEqual((await admin.admin('GET', '/admin/keys')).json.data, keysBefore, 'the app key and its usage, as they were');
+      assert.deepEqual((await admin.admin('GET', '/admin/usage')).json.data, usageBefore);
+
+      const t4 = await conv.turn(after);
+      assert.equal(t4.path, 'resumed', 'the conversation goes on from its carried-over transcript');
+      assert.equal(sessionOf(t4.request), sessionOf(conv.turns[0].request), 'the same Claude Code session');
+      for (let n = 2; n <= 4; n++) conv.assertExtendsPrevious(n);
+      conv.assertCacheKept(4);
+      const t5 = await conv.turn(after);
+      assert.equal(t5.path, 'live');
+      await admin.openai(app.key).chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: 'again [[reply:hi]]' }] });
+      const keysAfter = (await admin.admin('GET', '/admin/keys')).json.data;
+      assert.equal(keysAfter.find((k: any) => k.id === app.id).usage.today.requests, 2, 'the key works and counts on from where it was');
+      await until(() => !fs.existsSync(path.join(files, 'sessions')) && !fs.existsSync(path.join(files, 'records')), 'the old folders moved and removed', 60_000);
+      assert.ok(fs.existsSync(path.join(files, 'store.mdb')));
+    });
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });

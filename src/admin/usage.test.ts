@@ -1,15 +1,15 @@
-// The usage book on a real FileStore: aggregation per day, key and model (dialects folded unless
+// The usage book on a real LmdbStore (the embedded default): aggregation per day, key and model (dialects folded unless
 // asked), averages, CSV quoting, and days forgotten after the retention.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { FileStore } from '../conversations/stores/file-store.js';
+import { LmdbStore } from '../conversations/stores/lmdb-store.js';
 import { dayOf } from './periods.js';
 import { UsageBook, usageCsv } from './usage.js';
 
-const store = () => new FileStore(fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-usage-book-')), 60_000);
+const store = () => new LmdbStore(fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-usage-book-')), 60_000);
 const turn = (model: string, status: number, input: number, output: number, extra: { ttftMs?: number; durationMs?: number; cost?: number } = {}) => ({
   model,
   status,

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type ConfigInput } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
+import type { ConversationStore } from '../../src/conversations/stores/store.js';
 import { startGateway, type Gateway } from '../../src/server.js';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream.js';
 
@@ -24,6 +25,8 @@ export interface HarnessOptions {
   upstream?: FakeUpstream;
   /** A data dir that outlives this gateway (a restart); not removed by close(). */
   dataDir?: string;
+  /** The conversation store, made for the data dir (default: the gateway's own, LMDB or Redis). */
+  store?: (dataDir: string) => ConversationStore;
 }
 
 export async function startHarness(overrides: ConfigInput = {}, opts: HarnessOptions = {}): Promise<Harness> {
@@ -42,7 +45,7 @@ export async function startHarness(overrides: ConfigInput = {}, opts: HarnessOpt
   // which a lowered one would make the waits for a spare depend on that work (the priority itself is
   // tested in new-conversation-bytes.test.ts).
   const config = loadConfig({}, { port: 0, dataDir, apiKeys: [TEST_KEY], logLevel: 'silent', cliMaxRetries: 0, spareNice: 0, ...overrides });
-  const gw = await startGateway({ config, env, log: createLogger(process.env.TEST_LOG ?? 'silent'), prewarm: opts.prewarm });
+  const gw = await startGateway({ config, env, log: createLogger(process.env.TEST_LOG ?? 'silent'), prewarm: opts.prewarm, store: opts.store?.(dataDir) });
   return {
     gw,
     upstream,

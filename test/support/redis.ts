@@ -12,7 +12,7 @@ export interface RedisServer {
 }
 
 /** A port the kernel just handed out; free unless something grabs it in the moment before use. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -24,9 +24,12 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+/** opts.port: start again where a killed one listened; opts.dir: persist (append-only file, fsync each
+ * second) there, so a restart after an outage comes back with its data, as a real deployment's does. */
+export async function startRedis(opts: { port?: number; dir?: string } = {}): Promise<RedisServer> {
+  const port = opts.port ?? (await freePort());
+  const persist = opts.dir ? ['--dir', opts.dir, '--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persist], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

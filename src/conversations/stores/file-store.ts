@@ -31,7 +31,22 @@ interface CachedTable {
   data: TableFile;
 }
 
-const hashName = (s: string) => crypto.createHash('sha256').update(s).digest('hex').slice(0, 40);
+/** File names of the FileStore, and keys of the LMDB store (which migrates this layout by name). */
+export const hashName = (s: string) => crypto.createHash('sha256').update(s).digest('hex').slice(0, 40);
+
+/** A JSONL transcript's entries; a torn last line (a crash mid-append) is skipped, the entries before it still resume. */
+export function parseTranscript(text: string): SessionStoreEntry[] {
+  const out: SessionStoreEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      /* torn */
+    }
+  }
+  return out;
+}
 
 export class FileStore implements ConversationStore {
   readonly kind = 'file';
@@ -88,16 +103,7 @@ export class FileStore implements ConversationStore {
     } catch {
       return null;
     }
-    const out: SessionStoreEntry[] = [];
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      try {
-        out.push(JSON.parse(line));
-      } catch {
-        // A torn last line (a crash mid-append) is skipped; the entries before it still resume.
-      }
-    }
-    return out;
+    return parseTranscript(text);
   }
 
   async delete(key: SessionKey): Promise<void> {

@@ -1,4 +1,4 @@
-// One contract suite for every ConversationStore (files, a real redis-server), then what only
+// One contract suite for every ConversationStore (LMDB, files, a real redis-server, Redis+LMDB), then what only
 // Redis can show (records and concurrent appends across replicas), then FallbackStore through an outage.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -10,6 +10,7 @@ import pino from 'pino';
 import { startRedis, type RedisServer } from '../../../test/support/redis.js';
 import { FallbackStore } from './fallback-store.js';
 import { FileStore } from './file-store.js';
+import { LmdbStore } from './lmdb-store.js';
 import { openStore } from './open-store.js';
 import { RedisStore, redactRedisUrl } from './redis-store.js';
 import type { ConversationStore, SessionKey, SessionStoreEntry } from './store.js';
@@ -142,7 +143,13 @@ before(async () => {
 });
 after(() => server?.stop());
 
+contract('LmdbStore', async () => new LmdbStore(tmpDir(), 60_000), { dedupesByUuid: false });
 contract('FileStore', async () => new FileStore(tmpDir(), 60_000), { dedupesByUuid: false });
+contract(
+  'FallbackStore (Redis + LMDB)',
+  async () => new FallbackStore(new RedisStore(server.url, { retentionMs: 60_000, prefix: `f${crypto.randomUUID()}:` }), new LmdbStore(tmpDir(), 60_000), silent),
+  { dedupesByUuid: true },
+);
 contract('RedisStore', async () => new RedisStore(server.url, { retentionMs: 60_000, prefix: `t${crypto.randomUUID()}:` }), {
   dedupesByUuid: true,
 });
@@ -199,8 +206,8 @@ describe('FallbackStore through a Redis outage', () => {
     const lines: string[] = [];
     const log = pino({ level: 'warn' }, { write: (s: string) => void lines.push(s) });
     const redis = new RedisStore(own.url, { retentionMs: 60_000, log });
-    const store = new FallbackStore(redis, new FileStore(tmpDir(), 60_000), log);
-    assert.equal(store.kind, 'redis+file');
+    const store = new FallbackStore(redis, new LmdbStore(tmpDir(), 60_000), log);
+    assert.equal(store.kind, 'redis+lmdb');
     try {
       const before = session();
       await store.append(before, [entry('user', 'u-1')]);
@@ -235,9 +242,9 @@ describe('FallbackStore through a Redis outage', () => {
   it('rows: a write needs Redis (refused in an outage), reads come from the mirror every replica keeps', async () => {
     const own = await startRedis();
     const redis = new RedisStore(own.url, { retentionMs: 60_000, log: silent });
-    const store = new FallbackStore(redis, new FileStore(tmpDir(), 60_000), silent);
+    const store = new FallbackStore(redis, new LmdbStore(tmpDir(), 60_000), silent);
     // Another replica's view of the same Redis, with its own disk.
-    const otherDisk = new FileStore(tmpDir(), 60_000);
+    const otherDisk = new LmdbStore(tmpDir(), 60_000);
     const other = new FallbackStore(new RedisStore(own.url, { retentionMs: 60_000, log: silent }), otherDisk, silent);
     try {
       await store.putRow('appkeys', 'h1', { id: 'k1', revoked_at: null });
@@ -281,13 +288,13 @@ describe('FallbackStore through a Redis outage', () => {
     const dir = tmpDir();
     const store = openStore({ dataDir: dir, redisUrl: dead.url, retentionMs: 60_000, log: silent });
     try {
-      assert.equal(store.kind, 'redis+file');
+      assert.equal(store.kind, 'redis+lmdb');
       const started = Date.now();
       const key = session();
       await store.append(key, [entry('user', 'u-1')]);
       assert.equal((await store.load(key))?.length, 1);
       assert.ok(Date.now() - started < 1_500, 'no wait for a command timeout');
-      assert.ok(fs.existsSync(path.join(dir, 'conversations', 'sessions')));
+      assert.ok(fs.existsSync(path.join(dir, 'conversations', 'store.mdb')));
     } finally {
       await store.close();
     }
@@ -295,7 +302,7 @@ describe('FallbackStore through a Redis outage', () => {
 
   it('opens the embedded store alone without a Redis URL', async () => {
     const store = openStore({ dataDir: tmpDir(), retentionMs: 60_000, log: silent });
-    assert.equal(store.kind, 'file');
+    assert.equal(store.kind, 'lmdb');
     await store.close();
   });
 });
