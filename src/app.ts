@@ -94,7 +94,7 @@ export function createApp(deps: AppDeps): Hono {
   registerAnthropicMessages(app, deps);
   registerResponses(app, deps);
 
-  app.get('/stats', (c) => c.json(deps.engine.stats()));
+  app.get('/stats', (c) => c.json({ ...deps.engine.stats(), ...(deps.cluster && { cluster: deps.cluster.stats() }) }));
 
   app.get('/v1/models', (c) => (speaksAnthropic(c) ? anthropicModelList : openAIModelList)(c, visibleModels(callerOf(c), deps.engine.catalog?.list() ?? [])));
   app.get('/v1/models/:id{.+}', (c) => {

@@ -123,6 +123,11 @@ export class Cluster {
     };
   }
 
+  /** For /stats: this replica, its live peers, and what became of turns whose process lives elsewhere. */
+  stats() {
+    return { replica: this.id, peers: this.registry?.list().map((p) => p.id) ?? [], hops: { ...(this.affinity?.counts ?? {}) } };
+  }
+
   get isDraining(): boolean {
     return this.draining;
   }

@@ -12,7 +12,7 @@ export interface RedisServer {
 }
 
 /** A port the kernel just handed out; free unless something grabs it in the moment before use. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
