@@ -128,6 +128,12 @@ test('the internal endpoint refuses anything not signed by a replica: unsigned, 
   assert.equal(reached, 0);
 });
 
+/** The shared login (made by the first test; made here when a test runs alone). */
+async function ensureLogin(): Promise<void> {
+  if (!(await authStatus(lb.url)).authenticated) await fetch(`${lb.url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ token: TOKEN }) });
+  await onEveryReplica('logged in', (s) => s.authenticated && s.credential === '…aaaa');
+}
+
 /** One conversation through the balancer: each turn's answer checked. */
 async function converse(url: string, tag: string, turns: number, messages: OpenAI.ChatCompletionMessageParam[] = []): Promise<OpenAI.ChatCompletionMessageParam[]> {
   for (let i = 0; i < turns; i++) {
@@ -141,6 +147,7 @@ async function converse(url: string, tag: string, turns: number, messages: OpenA
 }
 
 test('a 20-turn conversation through round robin over 3 replicas is served live (forwarded to its owner)', async () => {
+  await ensureLogin();
   await converse(lb.url, 'warm', 1);
   const before = await paths();
   const hopsBefore = (await Promise.all(replicas.map((r) => stats(r)))).reduce((n, s) => n + s.cluster.hops.forwarded, 0);
@@ -153,6 +160,7 @@ test('a 20-turn conversation through round robin over 3 replicas is served live 
 });
 
 test('kill -9 of a replica: every conversation goes on (resumed elsewhere), only its own streams fail', async () => {
+  await ensureLogin();
   const convs = await Promise.all(['k1', 'k2', 'k3', 'k4'].map((t) => converse(lb.url, t, 2)));
   const victim = replicas[1];
   // A stream the victim is sending, and one a survivor is sending, at the moment of the kill.
@@ -177,6 +185,7 @@ test('kill -9 of a replica: every conversation goes on (resumed elsewhere), only
 });
 
 test('a rolling restart of every replica under steady load fails no request', async () => {
+  await ensureLogin();
   let stop = false;
   let ok = 0;
   const failures: string[] = [];
@@ -194,20 +203,28 @@ test('a rolling restart of every replica under steady load fails no request', as
     }
   };
   const load = [0, 1, 2].map(worker);
-  await until(() => ok >= 3, 'load running', 60_000);
-  for (const r of replicas) {
-    const before = ok;
-    assert.equal(await r.stop(), 0, `${r.name} drained and exited 0`);
-    await r.start();
-    await until(() => ok >= before + 3, `requests served after ${r.name} came back`, 120_000);
+  try {
+    await until(() => ok >= 3, `load running (${failures.join('; ')})`, 120_000);
+    for (const r of replicas) {
+      assert.equal(await r.stop(), 0, `${r.name} drained and exited 0`);
+      await r.start();
+      // Back in rotation: haproxy's readiness check sends it requests again.
+      const served = (await stats(r)).conversation_paths;
+      for (const end = Date.now() + 120_000; Object.values((await stats(r)).conversation_paths as Record<string, number>).reduce((a, b) => a + b, 0) <= Object.values(served as Record<string, number>).reduce((a, b) => a + b, 0); ) {
+        if (Date.now() > end) throw new Error(`${r.name} got no request after its restart (${failures.join('; ')})`);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    }
+  } finally {
+    stop = true;
+    await Promise.all(load);
   }
-  stop = true;
-  await Promise.all(load);
   assert.deepEqual(failures, [], `failed requests during the rolling restart (${ok} succeeded)`);
   assert.ok(ok >= 9);
 });
 
 test('a credential limited on one replica is skipped by the others until its reset', async () => {
+  await ensureLogin();
   const reset = Math.floor(Date.now() / 1000) + 3600;
   upstream.credentials.set(TOKEN, { status: 429, headers: unifiedRateLimitHeaders({ status: 'rejected', fiveHour: { utilization: 1, resetsAt: reset } }) });
   const [a, b, c] = replicas;
