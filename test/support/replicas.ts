@@ -53,6 +53,7 @@ export class ServeReplica {
   async start(): Promise<void> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    this.output = '';
     this.exited = new Promise((r) => child.once('exit', (code) => r(code)));
     const orphan = () => child.kill('SIGKILL'); // a test run that dies must not leave replicas behind
     process.once('exit', orphan);
