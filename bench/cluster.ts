@@ -11,6 +11,7 @@ import { startHaproxy } from '../test/support/haproxy.js';
 import { TEST_KEY } from '../test/support/harness.js';
 import { startRedis } from '../test/support/redis.js';
 import { startReplicas, stats, stopReplicas, type ServeReplica } from '../test/support/replicas.js';
+import { streamedTurn } from './direct.js';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 20);
 const pct = (v: number[], p: number) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)];
@@ -34,15 +35,7 @@ async function conversation(url: string, tag: string, rs: ServeReplica[], up: Aw
   const ttfts: number[] = [];
   for (let i = 1; i <= TURNS; i++) {
     messages.push({ role: 'user', content: turnText(i, tag) });
-    const t0 = performance.now();
-    const stream = await client.chat.completions.create({ model: 'sonnet', stream: true, messages });
-    let ttft = 0;
-    let text = '';
-    for await (const c of stream) {
-      const d = c.choices[0]?.delta.content;
-      if (d && !ttft) ttft = performance.now() - t0;
-      text += d ?? '';
-    }
+    const { ttft, text } = await streamedTurn(client, messages);
     messages.push({ role: 'assistant', content: text });
     if (i > 1) ttfts.push(ttft);
   }
