@@ -4,16 +4,15 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
 import { until } from './support/harness.js';
-import { authStatus, auth, client, converse, delta, ensureLogin, json, onEveryReplica, paths, startCluster, stats, TOKEN, TOKEN2, type TestCluster } from './support/cluster.js';
+import { client, converse, ensureLogin, startCluster, stats, type TestCluster } from './support/cluster.js';
 
 let c: TestCluster;
 let replicas: TestCluster['replicas'];
 let lb: TestCluster['lb'];
 let upstream: TestCluster['upstream'];
-let redis: TestCluster['redis'];
 before(async () => {
   c = await startCluster();
-  ({ replicas, lb, upstream, redis } = c);
+  ({ replicas, lb, upstream } = c);
 });
 after(async () => {
   await c?.stop();

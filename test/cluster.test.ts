@@ -4,14 +4,13 @@
 // replica); a credential limited on one replica is skipped by the others. Faults: cluster-faults.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import OpenAI from 'openai';
 import { until } from './support/harness.js';
 import { authStatus, auth, client, converse, delta, ensureLogin, json, onEveryReplica, paths, startCluster, stats, TOKEN, TOKEN2, type TestCluster } from './support/cluster.js';
 import http from 'node:http';
 import { deriveKeys, HOP_HEADERS, signHop } from '../src/cluster/keys.js';
 import { modelRequests } from './support/conversation.js';
 import { credentialOf, unifiedRateLimitHeaders } from './support/fake-upstream.js';
-import { TEST_KEY, TEST_SECRET } from './support/harness.js';
+import { TEST_SECRET } from './support/harness.js';
 
 let c: TestCluster;
 let replicas: TestCluster['replicas'];
