@@ -20,5 +20,5 @@ const SLOW = new Set(['test/opencode.test.ts', 'test/cluster.test.ts', 'test/clu
 const isSlow = (f) => SLOW.has(path.relative(process.cwd(), f).split(path.sep).join('/'));
 const run = (list, timeoutMs) =>
   list.length ? (spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-timeout=${timeoutMs}`, ...list], { stdio: 'inherit' }).status ?? 1) : 0;
-const status = [run(files.filter((f) => !isSlow(f)), 120_000), run(files.filter(isSlow), 600_000)];
+const status = [run(files.filter((f) => !isSlow(f)), 120_000), run(files.filter(isSlow), 1_200_000)];
 process.exit(status.find((s) => s !== 0) ?? 0);
