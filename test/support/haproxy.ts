@@ -28,6 +28,7 @@ export function haproxyConfig(port: number, backends: number[]): string {
     '  timeout connect 2s',
     '  timeout client 300s',
     '  timeout server 300s',
+    '  timeout check 2s',
     '  retries 3',
     '  retry-on conn-failure',
     '  option redispatch',
@@ -39,7 +40,7 @@ export function haproxyConfig(port: number, backends: number[]): string {
     '  balance roundrobin',
     '  option httpchk GET /health',
     '  http-check expect status 200',
-    '  default-server inter 200ms fall 1 rise 1',
+    '  default-server inter 200ms fall 2 rise 1',
     ...backends.map((p, i) => `  server r${i} 127.0.0.1:${p} check`),
     '',
   ].join('\n');
