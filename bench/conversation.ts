@@ -12,7 +12,7 @@ import { createLogger } from '../src/log.js';
 import { startGateway } from '../src/server.js';
 import { cacheReuse, claudeCodeSession, modelRequests, turnText } from '../test/support/conversation.js';
 import { startFakeUpstream } from '../test/support/fake-upstream.js';
-import { callDirect } from './direct.js';
+import { callDirect, streamedTurn } from './direct.js';
 
 const KEY = 'bench-key-0123456789';
 const TURNS = Number(process.env.BENCH_TURNS ?? 20);
@@ -34,15 +34,7 @@ async function conversation(name: string, over: ConfigInput) {
   const first = modelRequests(up).length;
   for (let i = 1; i <= TURNS; i++) {
     messages.push({ role: 'user', content: turnText(i, 'b') });
-    const t0 = performance.now();
-    const stream = await client.chat.completions.create({ model: 'sonnet', stream: true, messages });
-    let ttft = 0;
-    let text = '';
-    for await (const c of stream) {
-      const d = c.choices[0]?.delta.content;
-      if (d && !ttft) ttft = performance.now() - t0;
-      text += d ?? '';
-    }
+    const { ttft, text } = await streamedTurn(client, messages);
     messages.push({ role: 'assistant', content: text });
     if (i > 1) added.push(ttft - (await callDirect(up, messages.slice(0, -1), 'sk-ant-direct')).ttft);
   }

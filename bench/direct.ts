@@ -24,3 +24,17 @@ export async function callDirect(up: FakeUpstream, messages: { role: string; con
   }
   return { ttft, total: performance.now() - t0 };
 }
+
+/** One streamed Chat Completions turn through the gateway: its time to the first text delta, and the text. */
+export async function streamedTurn(client: import('openai').default, messages: { role: 'user' | 'assistant'; content: string }[]): Promise<{ ttft: number; text: string }> {
+  const t0 = performance.now();
+  const stream = await client.chat.completions.create({ model: 'sonnet', stream: true, messages });
+  let ttft = 0;
+  let text = '';
+  for await (const c of stream) {
+    const d = c.choices[0]?.delta.content;
+    if (d && !ttft) ttft = performance.now() - t0;
+    text += d ?? '';
+  }
+  return { ttft, text };
+}

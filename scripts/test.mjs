@@ -19,7 +19,16 @@ const only = process.argv.slice(2);
 const files = only.length ? only : [...find('src'), ...find('test'), ...find('scripts')].sort();
 // node's --test-timeout also bounds each file as a whole. Files that boot a whole coding agent
 // (opencode takes tens of seconds to start on 2 busy cores) run after the others with a longer one.
-const SLOW = new Set(['test/opencode.test.ts', 'test/pi.test.ts', 'test/qwen-code.test.ts', 'test/continue-cli.test.ts', 'test/kilo.test.ts', 'test/cline.test.ts']);
+const SLOW = new Set([
+  'test/opencode.test.ts',
+  'test/pi.test.ts',
+  'test/qwen-code.test.ts',
+  'test/continue-cli.test.ts',
+  'test/kilo.test.ts',
+  'test/cline.test.ts',
+  'test/cluster.test.ts',
+  'test/cluster-faults.test.ts',
+]);
 const isSlow = (f) => SLOW.has(path.relative(process.cwd(), f).split(path.sep).join('/'));
 const run = (list, timeoutMs) =>
   list.length ? (spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-timeout=${timeoutMs}`, ...list], { stdio: 'inherit' }).status ?? 1) : 0;

@@ -19,6 +19,8 @@ import { AuthThrottle, clientAddress, parseTrustProxy } from './http/auth-thrott
 import { OpenStreams, requestScope } from './http/request-scope.js';
 import { errorResponse, requestIdOf, requestIds } from './http/respond.js';
 import { GatewayObserver } from './metrics/observer.js';
+import type { Cluster } from './cluster/cluster.js';
+import { INTERNAL_PREFIX } from './cluster/hop.js';
 import { registerMetricsRoute } from './metrics/route.js';
 
 export interface AppDeps extends RouteDeps {
@@ -30,6 +32,10 @@ export interface AppDeps extends RouteDeps {
   admin?: Admin;
   /** The open streams a shutdown ends (server.ts keeps them). */
   streams?: OpenStreams;
+  /** True from the moment a drain starts: readiness answers 503 draining (the balancer stops sending). */
+  isDraining?: () => boolean;
+  /** Several replicas (cluster/): the internal hop, the interactive login wherever it runs, shared web sessions. */
+  cluster?: Cluster;
 }
 
 /** Paths that check their own credentials: /metrics (also a scrape key) and /dashboard (also the web session). */
@@ -37,6 +43,8 @@ const selfGuarded = (path: string) => path === '/metrics' || path === '/dashboar
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
+  // Signed requests from another replica, answered by the routes below as if the client had called them.
+  if (deps.cluster) app.use(`${INTERNAL_PREFIX}/*`, deps.cluster.internal((req, env) => app.fetch(req, env)));
 
   const streams = deps.streams ?? new OpenStreams();
   const trust = parseTrustProxy(deps.config.trustProxy);
@@ -49,7 +57,7 @@ export function createApp(deps: AppDeps): Hono {
     log: deps.log,
   });
   const addressOf = (c: Context) => clientAddress(c, trust);
-  const sessions = new WebSessions();
+  const sessions = new WebSessions(deps.cluster?.keys.session);
   const observer = new GatewayObserver({ engine: deps.engine, authStatus: deps.auth && (() => deps.auth!.auth.status()), turnTimeoutMs: deps.config.turnTimeoutMs });
 
   // Every response carries a request id, and every log line about a request names it.
@@ -62,7 +70,8 @@ export function createApp(deps: AppDeps): Hono {
     deps.log.info({ requestId: requestIdOf(c), method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - t0 }, 'request');
   });
 
-  app.get('/health', (c) => (deps.isReady() ? c.json({ status: 'ok' }) : c.json({ status: 'starting' }, 503)));
+  // Readiness (the balancer's check): 503 while starting and from the moment a drain starts.
+  app.get('/health', (c) => (deps.isDraining?.() ? c.json({ status: 'draining' }, 503) : deps.isReady() ? c.json({ status: 'ok' }) : c.json({ status: 'starting' }, 503)));
   // Liveness (Kubernetes livenessProbe): the process serves HTTP, also while starting or draining.
   app.get('/health/live', (c) => c.json({ status: 'ok' }));
 
@@ -76,6 +85,8 @@ export function createApp(deps: AppDeps): Hono {
     return 'caller' in who && who.caller.kind === 'app';
   };
 
+  if (deps.auth && deps.cluster) app.use('/auth/login/*', deps.cluster.loginAffinity());
+  if (deps.auth && deps.cluster) app.use('/auth/login', deps.cluster.loginAffinity());
   if (deps.auth) registerAuthRoutes(app, { ...deps.auth, throttle, addressOf, sessions });
   registerAdminRoutes(app, admin, () => deps.engine.catalog);
   registerMetricsRoute(app, { observer, adminKeys: deps.keys, metricsKey: deps.config.metricsKey, isAppKey, throttle, addressOf });
@@ -84,7 +95,7 @@ export function createApp(deps: AppDeps): Hono {
   registerAnthropicMessages(app, deps);
   registerResponses(app, deps);
 
-  app.get('/stats', (c) => c.json(deps.engine.stats()));
+  app.get('/stats', (c) => c.json({ ...deps.engine.stats(), ...(deps.cluster && { cluster: deps.cluster.stats() }) }));
 
   app.get('/v1/models', (c) => (speaksAnthropic(c) ? anthropicModelList : openAIModelList)(c, visibleModels(callerOf(c), deps.engine.catalog?.list() ?? [])));
   app.get('/v1/models/:id{.+}', (c) => {

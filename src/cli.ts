@@ -6,6 +6,9 @@ import { loginCommand, logoutCommand, statusCommand } from './auth/cli-commands.
 import { ConfigError, loadConfig } from './config/config.js';
 import { ClaudeBinaryError } from './engine/claude-binary.js';
 import { loginAdvice, startGateway } from './server.js';
+import { loginDocs } from './auth/secret-doc.js';
+import { openSharedLogin } from './cluster/cluster.js';
+import { createLogger } from './log.js';
 
 const HELP = `claude-code-gateway: OpenAI and Anthropic APIs served by the Claude Code CLI
 
@@ -44,25 +47,36 @@ async function serveCommand(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+/** With GATEWAY_REDIS_URL the login commands work on the shared login every replica reads (cluster/). */
+async function withSharedLogin(command: () => Promise<number>): Promise<number> {
+  const shared = await openSharedLogin(loadConfig(), createLogger('silent'));
+  if (shared) Object.assign(loginDocs, { credentials: shared.docs.doc('credentials'), accounts: shared.docs.doc('accounts') });
+  try {
+    return await command();
+  } finally {
+    await shared?.close();
+  }
+}
+
 async function main(): Promise<void> {
   const cmd = process.argv[2] ?? 'serve';
   switch (cmd) {
     case 'serve':
       return serveCommand();
     case 'login':
-      process.exitCode = await loginCommand(process.argv.slice(3));
+      process.exitCode = await withSharedLogin(() => loginCommand(process.argv.slice(3)));
       return;
     case 'status':
-      process.exitCode = await statusCommand(process.argv.slice(3));
+      process.exitCode = await withSharedLogin(() => statusCommand(process.argv.slice(3)));
       return;
     case 'logout':
-      process.exitCode = await logoutCommand();
+      process.exitCode = await withSharedLogin(() => logoutCommand());
       return;
     case 'keys':
       process.exitCode = await keysCommand(process.argv.slice(3));
       return;
     case 'accounts':
-      process.exitCode = await accountsCommand(process.argv.slice(3));
+      process.exitCode = await withSharedLogin(() => accountsCommand(process.argv.slice(3)));
       return;
     case 'help':
     case '--help':

@@ -18,6 +18,7 @@ import { conversationsFor } from './conversations/conversations.js';
 import { prepareWorkDir } from './engine/workdir.js';
 import { Admin } from './admin/admin.js';
 import { createApp } from './app.js';
+import { Cluster } from './cluster/cluster.js';
 import { OpenStreams } from './http/request-scope.js';
 import { createLogger, type Logger } from './log.js';
 
@@ -45,6 +46,8 @@ export interface Gateway {
   logins: LoginManager;
   /** App keys and usage. */
   admin: Admin;
+  /** With GATEWAY_REDIS_URL: this replica's part of the cluster (cluster/). */
+  cluster?: Cluster;
   stop(): Promise<void>;
 }
 
@@ -65,19 +68,23 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   if (!claudePath) throw new ConfigError('No Claude Code CLI found: the Agent SDK ships none for this platform. Set GATEWAY_CLAUDE_PATH.');
   const cliVersion = await claudeVersion(claudePath, allowlistedEnv(env));
 
+  // Several replicas (cluster/): the Claude login is read from the shared store, so it is loaded first.
+  const cluster = config.redisUrl ? new Cluster(config, log) : undefined;
+  await cluster?.load();
   // Credentials are chosen before the first CLI process starts; real turns keep their status truthful.
-  const auth = new AuthService({ dataDir: config.dataDir, env, log, cliVersion });
+  const auth = new AuthService({ dataDir: config.dataDir, env, log, cliVersion, doc: cluster?.docs.doc('credentials') });
   const store = opts.store ?? openStore({ dataDir: config.dataDir, redisUrl: config.redisUrl, retentionMs: config.conversationRetentionDays * 86_400_000, log });
   // The pool of credentials: the one above is its "default" member (accounts/).
-  const accounts = onDataDir(config.dataDir, () => new Accounts({ dataDir: config.dataDir, env, log, defaultSource: () => auth.current() }));
+  const accounts = onDataDir(config.dataDir, () => new Accounts({ dataDir: config.dataDir, env, log, defaultSource: () => auth.current(), doc: cluster?.docs.doc('accounts') }));
   auth.accounts = accounts;
   const engine = new Engine({ config, log, claudePath, baseEnv: env, observer: auth.observer, conversations: conversationsFor({ store, cliVersion, log }), accounts });
   auth.attach(engine);
   const logins = new LoginManager({ claudePath, baseEnv: env, dataDir: config.dataDir, auth, log, timeoutMs: config.loginTimeoutMs });
   let ready = false;
+  let draining = false;
   const streams = new OpenStreams();
   const admin = new Admin({ store, log, adminKeys: keyInfo.keys, usageRetentionDays: config.usageRetentionDays });
-  const app = createApp({ config, engine, store, log, keys: keyInfo.keys, isReady: () => ready, streams, admin, auth: { auth, logins, keys: keyInfo.keys, log, accounts: new AccountAdmin(accounts, engine, log) } });
+  const app = createApp({ config, engine, store, log, keys: keyInfo.keys, isReady: () => ready, isDraining: () => draining, cluster, streams, admin, auth: { auth, logins, keys: keyInfo.keys, log, accounts: new AccountAdmin(accounts, engine, log) } });
   await engine.init();
   for (const m of opts.prewarm ?? []) engine.prewarm(m);
 
@@ -85,10 +92,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
     s.once('error', reject);
   });
-  ready = true;
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
+  await cluster?.attach({ url, engine, auth, accounts, store, logins });
+  ready = true;
   log.info({ url, cliVersion, maxConcurrency: config.maxConcurrency, models: engine.catalog?.list().length }, 'gateway listening');
   if (keyInfo.generatedFile) {
     log.info({ file: keyInfo.generatedFile }, keyInfo.created ? 'generated an API key' : 'using the stored API key');
@@ -107,18 +115,26 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     accounts,
     logins,
     admin,
+    cluster,
     stop: () =>
       (stopping ??= (async () => {
+        // Readiness goes 503 at once; with several replicas the listener keeps serving for the drain
+        // delay, so the balancer's health checks notice before it closes (then the rest of the drain).
+        draining = true;
+        const drainStart = Date.now();
+        await cluster?.leave();
+        const delay = Math.min(config.drainDelayMs ?? (cluster ? 2000 : 0), config.drainTimeoutMs);
+        if (delay) await new Promise((r) => setTimeout(r, delay));
         ready = false;
         streams.shuttingDown = true;
-        const deadline = Date.now() + config.drainTimeoutMs;
+        const deadline = drainStart + config.drainTimeoutMs;
         // At the deadline every stream still open ends with its dialect's error event (before the
         // engine stops the processes, whose turns would otherwise end with a less telling error).
         const cut = () => {
           const n = streams.cutAll();
           if (n) log.warn({ streams: n, drainTimeoutMs: config.drainTimeoutMs }, 'shutdown: streams still open after the drain time were ended with an error event');
         };
-        const cutTimer = setTimeout(cut, config.drainTimeoutMs);
+        const cutTimer = setTimeout(cut, Math.max(0, deadline - Date.now()));
         await logins.close();
         auth.close();
         const closed = new Promise<void>((r) => server.close(() => r()));
@@ -130,6 +146,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         clearTimeout(cutTimer);
         cut();
         await admin.flush();
+        await cluster?.close();
         await store.close();
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         await closed;

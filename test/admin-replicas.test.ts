@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
-import { TEST_KEY } from './support/harness.js';
+import { TEST_KEY, TEST_SECRET } from './support/harness.js';
 import { startRedis, type RedisServer } from './support/redis.js';
 
 interface Replica {
@@ -31,6 +31,7 @@ function envFor(dataDir: string): NodeJS.ProcessEnv {
     GATEWAY_DATA_DIR: dataDir,
     GATEWAY_API_KEY: TEST_KEY,
     GATEWAY_REDIS_URL: redis.url,
+    GATEWAY_SECRET_KEY: TEST_SECRET,
     GATEWAY_LOG_LEVEL: 'warn',
     GATEWAY_PREWARM_MODELS: '',
     GATEWAY_CLI_MAX_RETRIES: '0',

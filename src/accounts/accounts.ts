@@ -4,6 +4,7 @@
 // reports how each turn ended: a limit or refusal takes the credential out of rotation until its reset
 // or a new login, and the engine retries the turn on the next credential before the client has a byte.
 // Everything here is plain data for the status page, the dashboard and /metrics (snapshot()).
+import type { SecretDoc } from '../auth/secret-doc.js';
 import type { CredentialSource } from '../auth/sources.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -47,6 +48,14 @@ export interface AccountSnapshot {
   live_conversations: number;
 }
 
+/** What other replicas learn of a limited credential (cluster/shared-plan.ts), keyed by its fingerprint. */
+export interface SharedLimit {
+  coolingUntil: number;
+  coolingWhy: string | null;
+  lastLimitedAt: number;
+  plan: PlanLimits | null;
+}
+
 export interface AccountsDeps {
   dataDir: string;
   env: NodeJS.ProcessEnv;
@@ -54,6 +63,8 @@ export interface AccountsDeps {
   /** The gateway's original credential (auth/), the pool's "default" member. */
   defaultSource: () => CredentialSource | undefined;
   now?: () => number;
+  /** Where the pool's own members are kept: the file in the data dir unless given (the shared store, cluster/). */
+  doc?: SecretDoc;
 }
 
 export class Accounts {
@@ -62,12 +73,14 @@ export class Accounts {
   private readonly health = new Map<string, Health>();
   /** Members being verified before they are stored: only a forced turn may use them. */
   private readonly pending = new Map<string, Member>();
+  /** Told when a credential becomes limited here, so every replica skips it (cluster/shared-plan.ts). */
+  onLimited: ((fingerprint: string, limit: SharedLimit) => void) | undefined;
   /** Live conversation processes per member (engine reports it). */
   liveCount: (name: string) => number = () => 0;
   private readonly now: () => number;
 
   constructor(private readonly deps: AccountsDeps) {
-    this.store = new AccountStore(deps.dataDir);
+    this.store = new AccountStore(deps.dataDir, deps.doc);
     this.declared = parseDeclaredAccounts(deps.env.GATEWAY_ACCOUNTS);
     this.now = deps.now ?? Date.now;
   }
@@ -194,6 +207,7 @@ export class Accounts {
     if (planBlockedUntil(p, this.now()) !== undefined && !wasBlocked) {
       h.lastLimitedAt = this.now();
       this.deps.log.warn({ account: m.name, window: p.window, resetsAt: p.resets_at }, 'claude plan window exhausted');
+      this.share(h);
     }
   }
 
@@ -215,8 +229,28 @@ export class Accounts {
       h.coolingWhy = e.kind === 'rate_limited' ? 'rate limited by the Anthropic API' : 'the Anthropic API was overloaded';
       if (e.kind === 'rate_limited') h.lastLimitedAt = now;
       this.deps.log.warn({ account: m.name, kind: e.kind, until: new Date(h.coolingUntil).toISOString() }, 'claude credential cooling down');
+      this.share(h);
     }
     return true;
+  }
+
+  private share(h: Health): void {
+    this.onLimited?.(h.fingerprint, { coolingUntil: h.coolingUntil, coolingWhy: h.coolingWhy, lastLimitedAt: h.lastLimitedAt, plan: h.plan });
+  }
+
+  /** Another replica found this credential limited: it is skipped here too, until the later of the two resets. */
+  applyShared(fingerprint: string, limit: SharedLimit): void {
+    for (const m of this.members()) {
+      if (m.fingerprint !== fingerprint) continue;
+      const h = this.healthOf(m);
+      if (limit.coolingUntil > h.coolingUntil) {
+        h.coolingUntil = limit.coolingUntil;
+        h.coolingWhy = limit.coolingWhy;
+      }
+      h.lastLimitedAt = Math.max(h.lastLimitedAt, limit.lastLimitedAt);
+      const theirs = planBlockedUntil(limit.plan, this.now()) ?? 0;
+      if (limit.plan && theirs > (planBlockedUntil(h.plan, this.now()) ?? 0)) h.plan = limit.plan;
+    }
   }
 
   snapshot(): AccountSnapshot[] {

@@ -3,6 +3,7 @@
 // verified by the gateway's first turn with it (or now, with POST /auth/accounts from the API).
 import { maskSecret } from '../auth/credentials-store.js';
 import { AuthService } from '../auth/auth-service.js';
+import { loginDocs } from '../auth/secret-doc.js';
 import { loadConfig } from '../config/config.js';
 import { GatewayError } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -16,8 +17,8 @@ const warn = (s: string) => process.stderr.write(s + '\n');
 function pool(): Accounts {
   const config = loadConfig();
   const log = createLogger('silent');
-  const auth = new AuthService({ dataDir: config.dataDir, env: process.env, log, cliVersion: null });
-  return new Accounts({ dataDir: config.dataDir, env: process.env, log, defaultSource: () => auth.current() });
+  const auth = new AuthService({ dataDir: config.dataDir, env: process.env, log, cliVersion: null, doc: loginDocs.credentials });
+  return new Accounts({ dataDir: config.dataDir, env: process.env, log, defaultSource: () => auth.current(), doc: loginDocs.accounts });
 }
 
 export interface PoolLoginArgs {
@@ -59,7 +60,7 @@ export function storePoolLogin(a: PoolLoginArgs, secret: string, origin: 'setup-
     }
     throw e;
   }
-  say(`Stored '${a.name}' (${maskSecret(secret)}) in the pool, ${accounts.store.file} (mode 0600). A running gateway uses it from its next turn.`);
+  say(`Stored '${a.name}' (${maskSecret(secret)}) in the pool, ${accounts.store.where}. A running gateway uses it from its next turn.`);
   return 0;
 }
 

@@ -3,10 +3,9 @@
 // declared in the environment (declared.ts) are not written here; only whether one is disabled is.
 // The file is re-read when it changes, so `claude-code-gateway login --name` or `accounts remove` in
 // another process reaches a running gateway without a restart.
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { FileDoc, type SecretDoc } from '../auth/secret-doc.js';
 
 export const ACCOUNTS_FILE = 'claude-accounts.json';
 
@@ -39,26 +38,29 @@ export type AccountsFile = z.infer<typeof fileSchema>;
 
 export class AccountStore {
   readonly file: string;
+  /** The file in the data dir, or the shared store with several replicas (auth/secret-doc.ts). */
+  readonly doc: SecretDoc;
   private cache: { stamp: string; data: AccountsFile } | undefined;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, doc?: SecretDoc) {
     this.file = path.join(dataDir, ACCOUNTS_FILE);
+    this.doc = doc ?? new FileDoc(this.file);
+  }
+
+  /** Where the pool is kept, for people. */
+  get where(): string {
+    return this.doc.where;
   }
 
   /** The file's content; empty when there is none (or it is unreadable: the pool is then its other members). */
   read(): AccountsFile {
-    let stamp: string;
-    try {
-      const st = fs.statSync(this.file);
-      stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
-    } catch {
-      return { accounts: [], disabled: [] };
-    }
+    const stamp = this.doc.version();
     if (this.cache?.stamp === stamp) return this.cache.data;
     let data: AccountsFile = { accounts: [], disabled: [] };
+    const text = this.doc.read();
     try {
-      const parsed = fileSchema.safeParse(JSON.parse(fs.readFileSync(this.file, 'utf8')));
-      if (parsed.success) data = parsed.data;
+      const parsed = text === undefined ? undefined : fileSchema.safeParse(JSON.parse(text));
+      if (parsed?.success) data = parsed.data;
     } catch {
       /* half-written or foreign: treated as empty, never half-read */
     }
@@ -66,14 +68,10 @@ export class AccountStore {
     return data;
   }
 
-  /** Change the file under a read-modify-write; the new content is written atomically with mode 0600. */
+  /** Change the content under a read-modify-write; written atomically (a file: mode 0600). */
   update(fn: (f: AccountsFile) => AccountsFile): AccountsFile {
     const next = fileSchema.parse(fn(structuredClone(this.read())));
-    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const tmp = `${this.file}.${crypto.randomBytes(6).toString('hex')}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 });
-    fs.chmodSync(tmp, 0o600);
-    fs.renameSync(tmp, this.file);
+    this.doc.write(JSON.stringify(next, null, 2) + '\n');
     this.cache = undefined;
     return next;
   }

@@ -6,6 +6,7 @@ import type { Engine, TurnObserver } from '../engine/engine.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CredentialsStore, type StoredCredential } from './credentials-store.js';
+import type { SecretDoc } from './secret-doc.js';
 import type { AccountSnapshot } from '../accounts/accounts.js';
 import { listSources, type CredentialSource } from './sources.js';
 import { buildStatus, VerificationTracker, type AuthStatus } from './status.js';
@@ -16,6 +17,8 @@ export interface AuthServiceDeps {
   env: NodeJS.ProcessEnv;
   log: Logger;
   cliVersion: string | null;
+  /** Where the stored login is kept: the file in the data dir unless given (the shared store, cluster/). */
+  doc?: SecretDoc;
 }
 
 export interface VerifyResult {
@@ -47,7 +50,7 @@ export class AuthService {
   };
 
   constructor(private readonly deps: AuthServiceDeps) {
-    this.store = new CredentialsStore(deps.dataDir);
+    this.store = new CredentialsStore(deps.dataDir, deps.doc);
     this.tracker = new VerificationTracker(deps.dataDir);
     this.refresh();
   }

@@ -10,11 +10,12 @@ import { AuthService } from './auth-service.js';
 import { classifySecret, maskSecret } from './credentials-store.js';
 import { loginEnv } from './login-manager.js';
 import { LoginSession } from './login-session.js';
+import { loginDocs } from './secret-doc.js';
 import type { AuthStatus } from './status.js';
 
 function service(cliVersion: string | null = null) {
   const config = loadConfig();
-  const auth = new AuthService({ dataDir: config.dataDir, env: process.env, log: createLogger('silent'), cliVersion });
+  const auth = new AuthService({ dataDir: config.dataDir, env: process.env, log: createLogger('silent'), cliVersion, doc: loginDocs.credentials });
   return { config, auth };
 }
 
@@ -23,7 +24,7 @@ const warn = (s: string) => process.stderr.write(s + '\n');
 
 function stored(auth: AuthService, kind: 'oauth_token' | 'api_key', secret: string, origin: 'setup-token' | 'pasted', expiresAt: string | null): void {
   const { shadowedBy } = auth.storeCredential({ kind, secret, origin, expires_at: expiresAt });
-  say(`Stored ${kind === 'api_key' ? 'API key' : 'token'} ${maskSecret(secret)} in ${auth.store.file} (mode 0600)${expiresAt ? `, valid until ${expiresAt}` : ''}.`);
+  say(`Stored ${kind === 'api_key' ? 'API key' : 'token'} ${maskSecret(secret)} in ${auth.store.where}${expiresAt ? `, valid until ${expiresAt}` : ''}.`);
   if (shadowedBy) warn(`Note: ${shadowedBy} takes precedence, so the gateway keeps using it until it is removed.`);
   else say('A running gateway switches to it at once. Check it with `claude-code-gateway status`, or POST /auth/verify.');
 }
@@ -133,7 +134,7 @@ export async function statusCommand(args: string[]): Promise<number> {
 export async function logoutCommand(): Promise<number> {
   const { auth } = service();
   const { removed, status } = auth.logout();
-  say(removed ? `Removed the stored credential (${auth.store.file}).` : 'There was no stored credential to remove.');
+  say(removed ? `Removed the stored credential (${auth.store.where}).` : 'There was no stored credential to remove.');
   if (status.source) say(`Still configured: ${status.source} (remove it there to log out completely).`);
   return 0;
 }

@@ -1,9 +1,9 @@
 // The credential our own login stored: one file in the data dir, mode 0600, written atomically so a
 // crash mid-write never leaves half a token. Nothing here logs or returns the secret except read().
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { FileDoc, type SecretDoc } from './secret-doc.js';
 
 export const CREDENTIALS_FILE = 'claude-credentials.json';
 
@@ -19,18 +19,22 @@ export type StoredCredential = z.infer<typeof storedSchema>;
 
 export class CredentialsStore {
   readonly file: string;
-  constructor(dataDir: string) {
+  /** The file in the data dir, or the shared store with several replicas (secret-doc.ts). */
+  readonly doc: SecretDoc;
+  constructor(dataDir: string, doc?: SecretDoc) {
     this.file = path.join(dataDir, CREDENTIALS_FILE);
+    this.doc = doc ?? new FileDoc(this.file);
   }
 
-  /** The stored credential, or undefined when there is none (or the file is unreadable / malformed). */
+  /** Where the stored login is, for people. */
+  get where(): string {
+    return this.doc.where;
+  }
+
+  /** The stored credential, or undefined when there is none (or it is unreadable / malformed). */
   read(): StoredCredential | undefined {
-    let text: string;
-    try {
-      text = fs.readFileSync(this.file, 'utf8');
-    } catch {
-      return undefined;
-    }
+    const text = this.doc.read();
+    if (text === undefined) return undefined;
     try {
       const parsed = storedSchema.safeParse(JSON.parse(text));
       return parsed.success ? parsed.data : undefined;
@@ -41,22 +45,13 @@ export class CredentialsStore {
 
   write(cred: Omit<StoredCredential, 'created_at'> & { created_at?: string }): StoredCredential {
     const full = storedSchema.parse({ ...cred, created_at: cred.created_at ?? new Date().toISOString() });
-    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const tmp = `${this.file}.${crypto.randomBytes(6).toString('hex')}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(full, null, 2) + '\n', { mode: 0o600 });
-    fs.chmodSync(tmp, 0o600); // the umask cannot widen it, but an existing file's mode could
-    fs.renameSync(tmp, this.file);
+    this.doc.write(JSON.stringify(full, null, 2) + '\n');
     return full;
   }
 
   /** True when there was something to remove. */
   remove(): boolean {
-    try {
-      fs.unlinkSync(this.file);
-      return true;
-    } catch {
-      return false;
-    }
+    return this.doc.remove();
   }
 }
 

@@ -45,7 +45,7 @@ function storedSource(store: CredentialsStore, cred: StoredCredential | undefine
   return {
     id: 'stored',
     method: cred.kind,
-    source: `stored (${store.file})`,
+    source: `stored (${store.where})`,
     env: { [name]: cred.secret },
     fingerprint: fingerprint(cred.secret),
     masked: maskSecret(cred.secret),

@@ -25,9 +25,35 @@ export interface WebSession {
 export class WebSessions {
   private readonly sessions = new Map<string, WebSession>();
 
+  /**
+   * `key` (several replicas, cluster/keys.ts): a session id carries its expiry and a signature, and its
+   * CSRF token is derived from it, so every replica recognises a session another one opened.
+   */
+  constructor(private readonly key?: Buffer) {}
+
+  private sign(what: string): string {
+    return crypto.createHmac('sha256', this.key!).update(what).digest('base64url');
+  }
+
+  /** A session another replica opened: its signature and expiry checked, its CSRF token derived again. */
+  private signed(id: string): WebSession | undefined {
+    if (!this.key) return undefined;
+    const [expires, rand, sig] = id.split('.');
+    if (!expires || !rand || !sig) return undefined;
+    const want = Buffer.from(this.sign(`session\0${expires}.${rand}`));
+    const got = Buffer.from(sig);
+    if (want.length !== got.length || !crypto.timingSafeEqual(want, got) || Number(expires) < Date.now()) return undefined;
+    const s: WebSession = { id, csrf: this.sign(`csrf\0${id}`), expires: Number(expires) };
+    this.sessions.set(id, s);
+    return s;
+  }
+
   create(c: Context): WebSession {
     this.sweep();
-    const s: WebSession = { id: crypto.randomBytes(32).toString('base64url'), csrf: crypto.randomBytes(32).toString('base64url'), expires: Date.now() + TTL_MS };
+    const expires = Date.now() + TTL_MS;
+    const rand = crypto.randomBytes(32).toString('base64url');
+    const id = this.key ? `${expires}.${rand}.${this.sign(`session\0${expires}.${rand}`)}` : rand;
+    const s: WebSession = { id, csrf: this.key ? this.sign(`csrf\0${id}`) : crypto.randomBytes(32).toString('base64url'), expires };
     this.sessions.set(s.id, s);
     const secure = new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
     setCookie(c, SESSION_COOKIE, s.id, { httpOnly: true, sameSite: 'Strict', path: '/', secure, maxAge: TTL_MS / 1000 });
@@ -37,7 +63,7 @@ export class WebSessions {
   fromRequest(c: Context): WebSession | undefined {
     const id = getCookie(c, SESSION_COOKIE);
     if (!id) return undefined;
-    const s = this.sessions.get(id);
+    const s = this.sessions.get(id) ?? this.signed(id);
     if (!s) return undefined;
     if (s.expires < Date.now()) {
       this.sessions.delete(id);

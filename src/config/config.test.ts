@@ -20,3 +20,12 @@ test('bad values are reported by name', () => {
   assert.throws(() => loadConfig({ GATEWAY_PORT: 'eighty' }), (e: any) => e instanceof ConfigError && /port/.test(e.message));
   assert.throws(() => loadConfig({ GATEWAY_API_KEY: 'short' }), /at least 8/);
 });
+
+test('a shared store without GATEWAY_SECRET_KEY is a start-up error naming the variable; a short key is refused', () => {
+  assert.throws(() => loadConfig({ GATEWAY_REDIS_URL: 'redis://127.0.0.1:6379' }), (e: Error) => e instanceof ConfigError && /GATEWAY_SECRET_KEY is required with GATEWAY_REDIS_URL/.test(e.message));
+  assert.throws(() => loadConfig({ GATEWAY_REDIS_URL: 'redis://127.0.0.1:6379', GATEWAY_SECRET_KEY: 'short' }), /at least 32 characters/);
+  const c = loadConfig({ GATEWAY_REDIS_URL: 'redis://127.0.0.1:6379', GATEWAY_SECRET_KEY: 'x'.repeat(32), GATEWAY_ADVERTISE_URL: 'http://10.0.0.5:4000', GATEWAY_DRAIN_DELAY_MS: '1500' });
+  assert.equal(c.advertiseUrl, 'http://10.0.0.5:4000');
+  assert.equal(c.drainDelayMs, 1500);
+  assert.equal(loadConfig({}).secretKey, undefined, 'no key needed without a shared store');
+});

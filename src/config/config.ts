@@ -116,6 +116,21 @@ const schema = z.object({
   cliWorkDir: z.string().min(1).default(path.join(os.tmpdir(), `workspace-${process.getuid?.() ?? 0}`)),
   /** Redis for conversations and stored responses shared by several replicas (else files in the data dir). */
   redisUrl: z.string().min(1).optional(),
+  /**
+   * With redisUrl (several replicas): the operator's secret the cluster keys derive from (cluster/keys.ts):
+   * login secrets at rest in the shared store, the signed hop between replicas, /auth session cookies.
+   */
+  secretKey: z.string().min(32, 'GATEWAY_SECRET_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
+  /** The base URL the other replicas reach this one at (default: http://<listening address>:<port>). */
+  advertiseUrl: z.string().url('GATEWAY_ADVERTISE_URL must be a URL such as http://10.0.0.5:4000').optional(),
+  /**
+   * On SIGTERM with several replicas, how long /health answers 503 draining while the listener still
+   * serves, so the balancer's health checks notice before it closes; part of GATEWAY_DRAIN_TIMEOUT_MS.
+   * Default: 2000 with redisUrl, 0 without.
+   */
+  drainDelayMs: intish.optional(),
+  /** How long a replica waits to connect to the owner of a live conversation before it resumes the turn itself. */
+  forwardConnectTimeoutMs: intish.min(10).default(500),
   /** How long conversations (transcripts, points) and stored responses are kept after their last use. */
   conversationRetentionDays: z.coerce.number().positive().default(30),
   /** How long per-day usage (/admin/usage, key totals) is kept. */
@@ -172,6 +187,10 @@ const ENV_NAMES: Record<string, keyof GatewayConfig> = {
   GATEWAY_CONVERSATION_IDLE_MS: 'conversationIdleMs',
   GATEWAY_USAGE_RETENTION_DAYS: 'usageRetentionDays',
   GATEWAY_IDLE_MEMORY_MB: 'idleMemoryMb',
+  GATEWAY_SECRET_KEY: 'secretKey',
+  GATEWAY_ADVERTISE_URL: 'advertiseUrl',
+  GATEWAY_DRAIN_DELAY_MS: 'drainDelayMs',
+  GATEWAY_FORWARD_CONNECT_TIMEOUT_MS: 'forwardConnectTimeoutMs',
 };
 const LIST_KEYS = new Set<keyof GatewayConfig>(['apiKeys', 'builtinTools', 'trustProxy']);
 
@@ -202,6 +221,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (result.data.redisUrl && !result.data.secretKey) {
+    throw new ConfigError(
+      'GATEWAY_SECRET_KEY is required with GATEWAY_REDIS_URL: it encrypts the Claude login in the shared store and signs the hop between replicas. Set the same value (32+ characters, e.g. `openssl rand -hex 32`) on every replica.',
+    );
   }
   return result.data;
 }

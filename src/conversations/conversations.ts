@@ -26,13 +26,15 @@ interface PointRecord {
   leaf: string;
   /** The credential the session ran with (absent: written before the pool, the default one). */
   account?: string;
+  /** With several replicas: the one that kept the process live (cluster/affinity.ts forwards to it). */
+  replica?: { id: string; url: string };
 }
 
 /** The default credential's name (accounts/store.ts): records without an account belong to it. */
 const DEFAULT_ACCOUNT = 'default';
 const sameAccount = (a: string | undefined, b: string | undefined) => (a ?? DEFAULT_ACCOUNT) === (b ?? DEFAULT_ACCOUNT);
 
-const POINT_NS = 'point';
+export const POINT_NS = 'point';
 const THINKING_NS = 'thinking';
 /** Thinking signatures belong to one account: the default keeps the scope it had before the pool. */
 const signatureKey = (root: string, account: string | undefined, signature: string) =>
@@ -62,6 +64,8 @@ export class Conversations implements ConversationPort {
   readonly paths: Record<ConversationPath, number> = { new: 0, live: 0, resumed: 0, imported: 0, flattened: 0 };
   /** Template captures under way, one per model. */
   private readonly capturing = new Map<string, Promise<void>>();
+  /** With several replicas: this one, named in the points whose process it keeps live (cluster/). */
+  replica: { id: string; url: string } | undefined;
 
   constructor(private readonly deps: ConversationDeps) {
     this.shared = new TapShared(deps.store);
@@ -234,7 +238,7 @@ export class Conversations implements ConversationPort {
       this.live.put({ proc, sessionId, point, idleSince: Date.now(), account: plan.account, continued: plan.path !== 'new', shape: shapeKey });
     }
     try {
-      await this.deps.store.putRecord(POINT_NS, point, { sessionId, leaf, ...(plan.account && { account: plan.account }) } satisfies PointRecord);
+      await this.deps.store.putRecord(POINT_NS, point, { sessionId, leaf, ...(plan.account && { account: plan.account }), ...(keep && this.replica && { replica: this.replica }) } satisfies PointRecord);
     } catch (e) {
       this.deps.log.warn({ err: (e as Error).message }, 'could not record a conversation point');
     }

@@ -66,6 +66,8 @@ export interface ConversationPort {
   /** Finished conversations' processes (owned by the process lifecycle, engine/processes/). */
   readonly live: LiveSessions;
   readonly paths: Record<ConversationPath, number>;
+  /** With several replicas: this one, named in the points whose process it keeps live (cluster/). */
+  replica: { id: string; url: string } | undefined;
   plan(input: PlanInput): Promise<ConversationPlan>;
   continuing(input: PlanInput): ConversationPlan;
   giveBack(plan: ConversationPlan, shapeKey: string): void;

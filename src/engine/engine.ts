@@ -166,7 +166,11 @@ export class Engine {
     return this.catalog.resolve(name);
   }
 
+  /** Runs before a turn is planned (cluster/affinity.ts: may answer it on another replica by throwing ResponseInstead). */
+  beforeTurn: ((req: TurnRequest, ctx: TurnContext) => Promise<void>) | undefined;
+
   async start(req: TurnRequest, signal: AbortSignal, ctx: TurnContext = {}): Promise<Turn> {
+    if (this.beforeTurn) await this.beforeTurn(req, ctx);
     try {
       return await this.begin(req, signal, ctx);
     } catch (e) {

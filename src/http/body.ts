@@ -11,6 +11,13 @@ import { clip, GatewayError } from '../errors.js';
 
 export const DEFAULT_MAX_JSON_DEPTH = 64;
 
+const RAW_BODY = 'rawBody' as never;
+
+/** The request body exactly as readJson read it (undefined before, or for a request without one). */
+export function rawBodyOf(c: Context): Uint8Array | undefined {
+  return c.get(RAW_BODY) as Uint8Array | undefined;
+}
+
 export async function readJson(c: Context, limit: number, maxDepth = DEFAULT_MAX_JSON_DEPTH): Promise<unknown> {
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (declared > limit) throw new GatewayError('request_too_large', `The request body is larger than the limit of ${limit} bytes.`);
@@ -29,7 +36,9 @@ export async function readJson(c: Context, limit: number, maxDepth = DEFAULT_MAX
     }
     chunks.push(value);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const raw = Buffer.concat(chunks);
+  c.set(RAW_BODY, raw as never); // the bytes as sent: a replica forwards them unchanged (cluster/)
+  const text = raw.toString('utf8');
   if (!text.trim()) throw new GatewayError('invalid_request', 'The request needs a JSON body.');
   return parseJsonText(text, maxDepth);
 }

@@ -68,7 +68,18 @@ export function logRequestError(c: Context, err: unknown, log?: Logger): void {
   }
 }
 
+/**
+ * Thrown where a whole answer was made elsewhere (another replica answered a forwarded request,
+ * cluster/): the routes' error path hands it to the client as it is.
+ */
+export class ResponseInstead extends Error {
+  constructor(readonly response: Response) {
+    super('answered elsewhere');
+  }
+}
+
 export function errorResponse(c: Context, err: unknown, shape: ErrorShaper, log?: Logger): Response {
+  if (err instanceof ResponseInstead) return err.response;
   logRequestError(c, err, log);
   const g = asGatewayError(err);
   const id = requestIdOf(c);

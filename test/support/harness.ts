@@ -9,6 +9,8 @@ import { startGateway, type Gateway } from '../../src/server.js';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream.js';
 
 export const TEST_KEY = 'test-key-0123456789';
+/** GATEWAY_SECRET_KEY for gateways on a shared Redis (the cluster's keys derive from it). */
+export const TEST_SECRET = 'test-cluster-secret-0123456789abcdef0123';
 
 export interface Harness {
   gw: Gateway;
@@ -44,7 +46,7 @@ export async function startHarness(overrides: ConfigInput = {}, opts: HarnessOpt
   // Spares start at the normal CPU priority here: the test machine is shared with other work, against
   // which a lowered one would make the waits for a spare depend on that work (the priority itself is
   // tested in new-conversation-bytes.test.ts).
-  const config = loadConfig({}, { port: 0, dataDir, apiKeys: [TEST_KEY], logLevel: 'silent', cliMaxRetries: 0, spareNice: 0, ...overrides });
+  const config = loadConfig({}, { port: 0, dataDir, apiKeys: [TEST_KEY], logLevel: 'silent', cliMaxRetries: 0, spareNice: 0, secretKey: TEST_SECRET, drainDelayMs: 0, ...overrides });
   const gw = await startGateway({ config, env, log: createLogger(process.env.TEST_LOG ?? 'silent'), prewarm: opts.prewarm, store: opts.store?.(dataDir) });
   return {
     gw,

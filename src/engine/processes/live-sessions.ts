@@ -83,6 +83,12 @@ export class LiveSessions {
     this.opts.onChange?.();
   }
 
+  /** Whether an idle process holds this conversation point (without taking it). */
+  has(point: string): boolean {
+    const c = this.byPoint.get(point);
+    return !!c && c.proc.alive && c.proc.state === 'ready';
+  }
+
   /** The idle process holding exactly this conversation point, taken out of the set. */
   take(point: string): LiveConversation | undefined {
     const c = this.byPoint.get(point);
