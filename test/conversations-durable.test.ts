@@ -67,13 +67,17 @@ test('a gateway restarted on its data dir resumes the conversation: same bytes, 
   }
 });
 
-/** Two replicas on one redis-server; turns go to them in `order` (a string of A and B). */
+/**
+ * Two replicas on one redis-server; turns go to them in `order` (a string of A and B). Each serves
+ * what lands on it (no forwarding to the replica holding the live process: test/cluster.test.ts has
+ * that), so the shared store itself is what carries the conversation across.
+ */
 async function replicated(order: string, overrides: ConfigInput, tag: string) {
   const redis = await startRedis();
   try {
     await withGateways(async ({ upstream, start }) => {
-      const a = await start('A', { redisUrl: redis.url, ...overrides });
-      const b = await start('B', { redisUrl: redis.url, ...overrides });
+      const a = await start('A', { redisUrl: redis.url, forwardTurns: false, ...overrides });
+      const b = await start('B', { redisUrl: redis.url, forwardTurns: false, ...overrides });
       const conv = new ScriptedConversation(upstream, tag);
       for (const c of order) await conv.turn(c === 'A' ? a : b);
       // A turn is live only when the replica serving it served the turn before (its process holds

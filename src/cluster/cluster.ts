@@ -83,7 +83,7 @@ export class Cluster {
     await this.registry.start();
     deps.engine.conversations.replica = this.registry.self;
     this.affinity = new Affinity({ engine: deps.engine, store: deps.store, registry: this.registry, hopKey: this.keys.hop, connectTimeoutMs: this.config.forwardConnectTimeoutMs, isDraining: () => this.draining, log: this.log });
-    deps.engine.beforeTurn = (req, ctx) => this.affinity!.beforeTurn(req, ctx);
+    if (this.config.forwardTurns) deps.engine.beforeTurn = (req, ctx) => this.affinity!.beforeTurn(req, ctx);
     this.docs.onChange('credentials', () => deps.auth.refresh());
     watchPool(this.docs, deps.accounts, deps.engine, this.log);
     await new SharedPlanState(this.redis, this.sub, deps.accounts, this.log).start();

@@ -131,6 +131,11 @@ const schema = z.object({
   drainDelayMs: intish.optional(),
   /** How long a replica waits to connect to the owner of a live conversation before it resumes the turn itself. */
   forwardConnectTimeoutMs: intish.min(10).default(500),
+  /**
+   * Forward a turn to the replica holding its conversation's live process (cluster/affinity.ts). Off:
+   * every replica serves the turns that land on it, resuming conversations another replica served.
+   */
+  forwardTurns: boolish.default(true),
   /** How long conversations (transcripts, points) and stored responses are kept after their last use. */
   conversationRetentionDays: z.coerce.number().positive().default(30),
   /** How long per-day usage (/admin/usage, key totals) is kept. */
@@ -191,6 +196,7 @@ const ENV_NAMES: Record<string, keyof GatewayConfig> = {
   GATEWAY_ADVERTISE_URL: 'advertiseUrl',
   GATEWAY_DRAIN_DELAY_MS: 'drainDelayMs',
   GATEWAY_FORWARD_CONNECT_TIMEOUT_MS: 'forwardConnectTimeoutMs',
+  GATEWAY_FORWARD_TURNS: 'forwardTurns',
 };
 const LIST_KEYS = new Set<keyof GatewayConfig>(['apiKeys', 'builtinTools', 'trustProxy']);
 
