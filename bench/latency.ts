@@ -18,7 +18,10 @@ import { machineCpuSeconds, treeCpuSeconds } from './cpu.js';
 import { callDirect, type Sample } from './direct.js';
 
 const KEY = 'bench-key-0123456789';
-const PROMPT = '[[reply:The quick brown fox jumps over the lazy dog and keeps running far away.]]';
+const REPLY = '[[reply:The quick brown fox jumps over the lazy dog and keeps running far away.]]';
+/** Each request its own text, as real one-message traffic is (identical histories are one conversation). */
+let asked = 0;
+const prompt = () => `Request ${++asked}. ${REPLY}`;
 const LEVELS = [1, 8];
 const PER_LEVEL: Record<number, number> = { 1: Number(process.env.BENCH_N1 ?? 16), 8: Number(process.env.BENCH_N8 ?? 40) };
 /** Which peers to run (comma-separated names below); all by default. */
@@ -31,7 +34,7 @@ function pct(values: number[], p: number): number {
 
 async function streamed(client: OpenAI): Promise<Sample> {
   const t0 = performance.now();
-  const stream = await client.chat.completions.create({ model: 'sonnet', stream: true, messages: [{ role: 'user', content: PROMPT }] });
+  const stream = await client.chat.completions.create({ model: 'sonnet', stream: true, messages: [{ role: 'user', content: prompt() }] });
   let ttft = 0;
   for await (const c of stream) if (!ttft && c.choices[0]?.delta?.content) ttft = performance.now() - t0;
   return { ttft, total: performance.now() - t0 };
@@ -66,14 +69,14 @@ function gatewayPeer(name: string, over: ConfigInput): Peer {
       const config = loadConfig({}, { port: 0, dataDir, apiKeys: [KEY], logLevel: 'silent', maxConcurrency: 8, ...over });
       const gw = await startGateway({ config, env: upstreamEnv(up, dataDir), log: createLogger('silent'), prewarm: ['sonnet'] });
       const e = gw.engine;
-      return { client: clientOf(`${gw.url}/v1`), close: () => gw.stop(), note: () => `warm hits ${e.pool.hits}, misses ${e.pool.misses}, CLI processes started ${e.spawned}` };
+      return { client: clientOf(`${gw.url}/v1`), close: () => gw.stop(), note: () => `warm hits ${e.pool.hits}, rewound ${e.lifecycle.rewound}, misses ${e.pool.misses}, CLI processes started ${e.spawned}, evicted ${e.stats().conversations_evicted} conversations and ${e.lifecycle.sparesEvicted} spares, idle ${(e.lifecycle.idleBytes() / 2 ** 20).toFixed(0)} of ${(e.stats().idle_memory_budget_bytes / 2 ** 20).toFixed(0)} MB` };
     },
   };
 }
 
 const PEERS: Peer[] = [
-  gatewayPeer('gateway (default)', {}),
-  gatewayPeer('gateway, process reuse (GATEWAY_REUSE_PROCESSES, leaves the /clear note)', { reuseProcesses: true }),
+  gatewayPeer('gateway (default: spares, one-shot processes rewound)', {}),
+  gatewayPeer('gateway, spares only (GATEWAY_REWIND_ONE_SHOTS=false)', { rewindOneShots: false }),
   {
     name: 'CLI per request (baseline peer)',
     async start(up, dataDir) {
@@ -99,7 +102,7 @@ async function main() {
       const n = PER_LEVEL[c];
       // Steady state: a first wave at this concurrency lets spares grow to it; it is not measured.
       await run(c, c, () => streamed(p.client));
-      const d = await run(c, n, () => callDirect(up, [{ role: 'user', content: PROMPT }]));
+      const d = await run(c, n, () => callDirect(up, [{ role: 'user', content: prompt() }]));
       const cpu0 = treeCpuSeconds();
       const machine0 = machineCpuSeconds();
       const g = await run(c, n, () => streamed(p.client));

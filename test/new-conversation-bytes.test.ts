@@ -14,7 +14,8 @@ let h: Harness;
 let client: OpenAI;
 before(async () => {
   // No prewarm: the first request pays a cold start, the yardstick. Spares at their default priority.
-  h = await startHarness({ maxConcurrency: 4, spareNice: 10 });
+  // Rewinding off: this proves the spares' bytes (test/rewind-one-shots.test.ts proves a rewound process's).
+  h = await startHarness({ maxConcurrency: 4, spareNice: 10, rewindOneShots: false });
   client = new OpenAI({ baseURL: h.baseURL, apiKey: TEST_KEY, maxRetries: 0 });
 });
 after(() => h.close());

@@ -17,9 +17,14 @@ export function defaultConcurrency(): number {
   return Math.max(2, Math.min(os.cpus().length * 4, byMemory));
 }
 
-/** A sixteenth of the machine's memory, between 512 MB and 4 GB: ~6 idle CLI processes on 24 GB. */
+/**
+ * Room for every concurrency slot's process to wait idle (~250 MB each), so a burst's finished
+ * one-shot processes can all be rewound for the next burst instead of some being stopped; at least a
+ * sixteenth of the memory, at most a quarter, between 512 MB and 4 GB (2 GB on 24 GB with 2 cores).
+ */
 export function defaultIdleMemoryMb(): number {
-  return Math.round(Math.min(4096, Math.max(512, os.totalmem() / 16 / 1024 / 1024)));
+  const total = os.totalmem() / 1024 / 1024;
+  return Math.round(Math.min(4096, total / 4, Math.max(512, total / 16, defaultConcurrency() * 256)));
 }
 
 const schema = z.object({

@@ -1,11 +1,12 @@
 // The one owner of what becomes of a started CLI process between turns: kept as a spare for a new
 // conversation (warm-pool.ts), kept live for its own conversation's next turn (live-sessions.ts), or
-// stopped. Idle processes of both kinds share one memory budget, and this decides who goes first
-// when it is exceeded:
-//   1. one-shot conversations (never had a second turn: title and tag requests, one-message calls),
+// stopped. A new conversation gets a started spare, else a finished one-shot conversation's process
+// rewound to before its first message (forNew: no CLI start), else a new process. Idle processes
+// share one memory budget, and this decides who goes first when it is exceeded:
+//   1. spares beyond a shape's floor (grown for a burst when rewinding is off);
+//   2. the floor spares (with rewinding on; else after the one-shots);
+//   3. one-shot conversations (never had a second turn: title and tag requests, one-message calls),
 //      least recently used first;
-//   2. spares beyond a shape's floor (grown for a burst);
-//   3. the floor spares;
 //   4. conversations with several turns, least recently used first.
 // So one-shot traffic cannot push the long conversations out. While turns run, spares start at a
 // lower CPU priority (os.setPriority), so replacing them never starves those turns; in an idle gap
@@ -60,7 +61,8 @@ export class ProcessLifecycle {
   constructor(private readonly opts: LifecycleOptions) {
     this.warm = new ProcessPool({
       perProfile: opts.warmPerProfile,
-      maxPerProfile: Math.max(opts.warmPerProfile, opts.warmMaxPerProfile),
+      // Rewound one-shot processes carry bursts after the first one: spares need not grow for them.
+      maxPerProfile: opts.rewindOneShots ? opts.warmPerProfile : Math.max(opts.warmPerProfile, opts.warmMaxPerProfile),
       maxProfiles: opts.warmProfiles,
       idleMs: opts.warmIdleMs,
       maxIdlePerProfile: opts.maxIdlePerProfile,
@@ -109,7 +111,10 @@ export class ProcessLifecycle {
     while (bytes > this.opts.budgetBytes) {
       const byAge = this.live.idle().sort((a, b) => a.idleSince - b.idleSince);
       const oneShot = byAge.find((c) => !c.continued);
-      if (oneShot) {
+      // A one-shot process that can be rewound serves a new conversation as well as a spare does (and
+      // may still get its own second turn): with rewinding on, spares go before it.
+      const spareFirst = this.opts.rewindOneShots && this.warm.idleCount() > 0;
+      if (oneShot && !spareFirst) {
         bytes -= rssOf(oneShot.proc.pid);
         this.live.evict(oneShot);
         continue;
