@@ -111,8 +111,9 @@ test('a Redis outage: the next turns on either replica still answer from the rea
   let killed = false;
   try {
     await withGateways(async ({ upstream, start }) => {
-      const a = await start('A', { redisUrl: redis.url });
-      const b = await start('B', { redisUrl: redis.url });
+      // Each replica serves what lands on it (no forwarding): the stores are what this tests.
+      const a = await start('A', { redisUrl: redis.url, forwardTurns: false });
+      const b = await start('B', { redisUrl: redis.url, forwardTurns: false });
       const conv = new ScriptedConversation(upstream, 'ro');
       await conv.turn(a);
       await conv.turn(b);
