@@ -82,7 +82,8 @@ export class Engine {
     this.limiter = new Limiter(c.maxConcurrency, c.maxQueue, c.queueTimeoutMs, () => c.fallbackRetryAfterSec);
     this.lifecycle = new ProcessLifecycle({
       warmPerProfile: c.warmPerProfile,
-      warmMaxPerProfile: c.warmMaxPerProfile,
+      // Reused processes come back to the pool (GATEWAY_REUSE_PROCESSES): spares need not grow beside them.
+      warmMaxPerProfile: c.reuseProcesses ? c.warmPerProfile : c.warmMaxPerProfile,
       warmProfiles: c.warmProfiles,
       warmIdleMs: c.warmIdleMs,
       maxIdlePerProfile: c.maxConcurrency,
