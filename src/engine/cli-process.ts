@@ -153,8 +153,8 @@ export class CliProcess {
 
   /** Turns this process has served (a reused process serves several, one after another). */
   turns = 0;
-  /** Conversations it began (rewound ones included). */
-  conversations = 0;
+  /** Times it was rewound for a new conversation (its session then holds several conversations). */
+  rewinds = 0;
   /** Its session holds no message yet: started without a transcript to resume, or rewound. */
   private blank: boolean;
   /** The first user message of the conversation it holds, when that conversation began here. */
@@ -169,7 +169,7 @@ export class CliProcess {
    * Take a finished process back to before its conversation's first message, so it serves a new
    * conversation without a CLI start. The CLI's rewind_conversation control request (what Claude
    * Code's own "rewind" runs) cuts the session's messages at that message: the next request the API
-   * gets is the one a freshly started process sends (test/new-conversation-bytes.test.ts), unlike
+   * gets is the one a freshly started process sends (test/rewind-one-shots.test.ts), unlike
    * /clear, which leaves its record in the next conversation. The Agent SDK has no method for it, so
    * it goes through the SDK's generic control request. False (and the caller stops the process) if
    * the CLI refused or did not answer in time.
@@ -192,7 +192,7 @@ export class CliProcess {
     }
     this.opening = undefined;
     this.blank = true;
-    this.conversations++;
+    this.rewinds++;
     this.state = 'ready';
     return true;
   }

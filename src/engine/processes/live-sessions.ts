@@ -69,7 +69,7 @@ export class LiveSessions {
     for (const other of [...this.byPoint.values()]) {
       // A process that was rewound shares its session with the conversations it served before: the
       // same session id there is another conversation, not an older point of this one.
-      const sameSession = c.sessionId && other.sessionId === c.sessionId && !c.proc.conversations && !other.proc.conversations;
+      const sameSession = c.sessionId && other.sessionId === c.sessionId && !c.proc.rewinds && !other.proc.rewinds;
       if (other.proc !== c.proc && (other.point === c.point || sameSession)) {
         this.byPoint.delete(other.point);
         this.superseded++;
