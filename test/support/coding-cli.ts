@@ -105,14 +105,22 @@ export async function conversationPaths(h: Harness): Promise<Record<string, numb
 }
 
 /**
- * The second run continued the first conversation: its last model request carries the first run's
- * prompt and tool output as history, and the gateway served every turn of that run from the first
- * run's Claude Code session (live or resumed), none as an imported or flattened conversation.
- * `before` is /stats' conversation_paths taken between the two runs.
+ * The second run continued the first conversation: its last model request of that conversation
+ * carries the first run's prompt and tool output as history, and the gateway served every turn of
+ * that run from the first run's Claude Code session (live or resumed), none as an imported or
+ * flattened conversation. `before` is /stats' conversation_paths and `sentBefore` the count of model
+ * requests, both taken between the two runs. A client's own side requests of the second run (Kilo
+ * asks for a session title, possibly after the edit) are other conversations and not looked at.
  */
-export async function assertContinued(h: Harness, before: Record<string, number>, firstPrompt: string, firstOutput: string): Promise<Record<string, number>> {
-  const history = JSON.stringify(modelRequests(h).at(-1));
-  assert.ok(history.includes(JSON.stringify(firstPrompt.slice(0, 40)).slice(1, -1)), 'the first prompt is in the continued request');
+export async function assertContinued(h: Harness, before: Record<string, number>, sentBefore: number, firstPrompt: string, firstOutput: string): Promise<Record<string, number>> {
+  const opening = JSON.stringify(firstPrompt.slice(0, 40)).slice(1, -1);
+  const history = JSON.stringify(
+    modelRequests(h)
+      .slice(sentBefore)
+      .filter((m) => JSON.stringify(m).includes(opening))
+      .at(-1) ?? null,
+  );
+  assert.ok(history.includes(opening), 'the first prompt is in a request of the continued run');
   assert.ok(history.includes(firstOutput), "the first run's tool output is in the continued request");
   const after = await conversationPaths(h);
   const added = Object.fromEntries(Object.keys(after).map((k) => [k, after[k]! - (before[k] ?? 0)]));
@@ -164,10 +172,11 @@ export async function shellEditContinue(h: Harness, box: Sandbox, client: Client
   assert.match(first.stdout, /Shell said: .*made-by-42/s, "the model's answer (from the command's output) reached the client");
 
   const before = await conversationPaths(h);
+  const sentBefore = modelRequests(h).length;
   const second = await client.run(`Now edit ${SEEDED.file}. ${client.edit} [[after-tool:Edit said:]]`, true);
   assert.equal(fs.readFileSync(path.join(box.work, SEEDED.file), 'utf8'), 'edited from the test\n', `the edit changed the file on disk; the client said: ${second.stdout.slice(-1500)}`);
   assert.match(second.stdout, /Edit said:/, "the edit's result reached the model and its answer the client");
-  const added = await assertContinued(h, before, firstPrompt, SHELL_OUTPUT);
+  const added = await assertContinued(h, before, sentBefore, firstPrompt, SHELL_OUTPUT);
   return { first, second, added };
 }
 
