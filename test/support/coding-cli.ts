@@ -105,23 +105,21 @@ export async function conversationPaths(h: Harness): Promise<Record<string, numb
 }
 
 /**
- * The second run continued the first conversation: its last model request of that conversation
- * carries the first run's prompt and tool output as history, and the gateway served every turn of
+ * The second run continued the first conversation: a model request of that run carries the first
+ * run's prompt and tool output as history before the new prompt, and the gateway served every turn of
  * that run from the first run's Claude Code session (live or resumed), none as an imported or
  * flattened conversation. `before` is /stats' conversation_paths and `sentBefore` the count of model
  * requests, both taken between the two runs. A client's own side requests of the second run (Kilo
  * asks for a session title, possibly after the edit) are other conversations and not looked at.
  */
-export async function assertContinued(h: Harness, before: Record<string, number>, sentBefore: number, firstPrompt: string, firstOutput: string): Promise<Record<string, number>> {
-  const opening = JSON.stringify(firstPrompt.slice(0, 40)).slice(1, -1);
-  const history = JSON.stringify(
-    modelRequests(h)
-      .slice(sentBefore)
-      .filter((m) => JSON.stringify(m).includes(opening))
-      .at(-1) ?? null,
+export async function assertContinued(h: Harness, before: Record<string, number>, sentBefore: number, firstPrompt: string, firstOutput: string, secondPrompt: string): Promise<Record<string, number>> {
+  const needle = (text: string) => JSON.stringify(text.slice(0, 40)).slice(1, -1);
+  const sent = modelRequests(h).slice(sentBefore).map((m) => JSON.stringify(m));
+  assert.ok(sent.some((m) => m.includes(needle(firstPrompt)) && m.includes(needle(secondPrompt))), 'a request of the continued run carries the first prompt before the new one');
+  assert.ok(
+    sent.some((m) => m.includes(needle(firstPrompt)) && m.includes(needle(secondPrompt)) && m.includes(firstOutput)),
+    "the first run's tool output is in the continued conversation's request",
   );
-  assert.ok(history.includes(opening), 'the first prompt is in a request of the continued run');
-  assert.ok(history.includes(firstOutput), "the first run's tool output is in the continued request");
   const after = await conversationPaths(h);
   const added = Object.fromEntries(Object.keys(after).map((k) => [k, after[k]! - (before[k] ?? 0)]));
   const seen = JSON.stringify({ before, added });
@@ -173,10 +171,11 @@ export async function shellEditContinue(h: Harness, box: Sandbox, client: Client
 
   const before = await conversationPaths(h);
   const sentBefore = modelRequests(h).length;
-  const second = await client.run(`Now edit ${SEEDED.file}. ${client.edit} [[after-tool:Edit said:]]`, true);
+  const secondPrompt = `Now edit ${SEEDED.file}. ${client.edit} [[after-tool:Edit said:]]`;
+  const second = await client.run(secondPrompt, true);
   assert.equal(fs.readFileSync(path.join(box.work, SEEDED.file), 'utf8'), 'edited from the test\n', `the edit changed the file on disk; the client said: ${second.stdout.slice(-1500)}`);
   assert.match(second.stdout, /Edit said:/, "the edit's result reached the model and its answer the client");
-  const added = await assertContinued(h, before, sentBefore, firstPrompt, SHELL_OUTPUT);
+  const added = await assertContinued(h, before, sentBefore, firstPrompt, SHELL_OUTPUT, secondPrompt);
   return { first, second, added };
 }
 
