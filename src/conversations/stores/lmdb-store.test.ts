@@ -168,12 +168,20 @@ describe('LmdbStore and kill -9', () => {
         }
       });
     });
-    // Another process reads what the writer committed while it still runs.
-    assert.ok(await reader!.getRecord('point', records[0]), 'seen by another process while written');
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-    await reader!.close();
+    // lmdb settles its promises from a native thread whose handle does not hold the event loop open:
+    // once the writer is gone nothing else would, and a pending close could be left unsettled.
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      // Another process reads what the writer committed while it still runs.
+      assert.ok(await reader!.getRecord('point', records[0]), 'seen by another process while written');
+      const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+      await reader!.close();
+    } catch (e) {
+      clearInterval(keepAlive);
+      throw e;
+    }
 
     const store = new LmdbStore(dir, 3_600_000);
     try {
@@ -188,6 +196,7 @@ describe('LmdbStore and kill -9', () => {
       assert.equal(await store.getRecord('point', 'after'), 1);
     } finally {
       await store.close();
+      clearInterval(keepAlive);
     }
   });
 });
