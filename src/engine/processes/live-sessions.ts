@@ -42,6 +42,10 @@ export function rssOf(pid: number | undefined): number {
   }
 }
 
+/** A one-shot conversation of this shape and credential whose process can be rewound for a new one. */
+const rewindableFor = (c: LiveConversation, shape: string, account: string | undefined): boolean =>
+  !c.continued && c.shape === shape && (c.account ?? 'default') === (account ?? 'default') && c.proc.rewindable;
+
 export class LiveSessions {
   private readonly byPoint = new Map<string, LiveConversation>();
   private readonly sweeper: NodeJS.Timeout;
@@ -104,17 +108,14 @@ export class LiveSessions {
    */
   takeOneShot(shape: string, account: string | undefined): LiveConversation | undefined {
     let pick: LiveConversation | undefined;
-    for (const c of this.byPoint.values()) {
-      if (c.continued || c.shape !== shape || (c.account ?? 'default') !== (account ?? 'default') || !c.proc.rewindable) continue;
-      if (!pick || c.idleSince < pick.idleSince) pick = c;
-    }
+    for (const c of this.byPoint.values()) if (rewindableFor(c, shape, account) && (!pick || c.idleSince < pick.idleSince)) pick = c;
     if (pick) this.byPoint.delete(pick.point);
     return pick;
   }
 
   /** Whether a one-shot conversation of this shape and credential could be rewound now. */
   hasOneShot(shape: string, account: string | undefined): boolean {
-    for (const c of this.byPoint.values()) if (!c.continued && c.shape === shape && (c.account ?? 'default') === (account ?? 'default') && c.proc.rewindable) return true;
+    for (const c of this.byPoint.values()) if (rewindableFor(c, shape, account)) return true;
     return false;
   }
 
