@@ -67,6 +67,9 @@ export function createApp(deps: AppDeps): Hono {
   app.use('*', async (c, next) => {
     const t0 = Date.now();
     await requestScope.run({ c, streams }, next);
+    // A draining replica closes each connection after its answer: a balancer's kept-alive connection
+    // would otherwise bring it requests after its health check took it out.
+    if (deps.isDraining?.()) c.header('Connection', 'close');
     deps.log.info({ requestId: requestIdOf(c), method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - t0 }, 'request');
   });
 
