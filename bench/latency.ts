@@ -2,7 +2,8 @@
 // gateway's traffic), one at a time and 8 at once, through the gateway and, in the same run, through
 // a CLI-per-request peer (cli-per-request.ts, the way claude-max-api-proxy works). Every path talks
 // to the same scripted upstream (no network, no model time), so what is added over a direct call is
-// the peer plus the Claude Code CLI. Prints a Markdown table: added time to first token (median and
+// the peer plus the Claude Code CLI. The floor peer (cli-floor.ts) is the CLI alone, kept started:
+// the gateway's figures minus the floor's are what the gateway adds. Prints a Markdown table: added time to first token (median and
 // p95, ms) and CPU seconds per request of the peer's whole process tree (cpu.ts), over a sustained run.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +14,7 @@ import { bundledClaudePath } from '../src/engine/claude-binary.js';
 import { createLogger } from '../src/log.js';
 import { startGateway } from '../src/server.js';
 import { startFakeUpstream, type FakeUpstream } from '../test/support/fake-upstream.js';
+import { startCliFloor } from './cli-floor.js';
 import { startCliPerRequest } from './cli-per-request.js';
 import { machineCpuSeconds, treeCpuSeconds } from './cpu.js';
 import { callDirect, type Sample } from './direct.js';
@@ -77,6 +79,15 @@ function gatewayPeer(name: string, over: ConfigInput): Peer {
 const PEERS: Peer[] = [
   gatewayPeer('gateway (default: spares, one-shot processes rewound)', {}),
   gatewayPeer('gateway, spares only (GATEWAY_REWIND_ONE_SHOTS=false)', { rewindOneShots: false }),
+  {
+    name: 'the CLI alone, kept started (floor: cli-floor.ts)',
+    async start(up, dataDir) {
+      const claude = process.env.GATEWAY_CLAUDE_PATH ?? bundledClaudePath();
+      if (!claude) throw new Error('no Claude Code CLI for the floor');
+      const server = await startCliFloor(claude, upstreamEnv(up, dataDir), Math.max(...LEVELS));
+      return { client: clientOf(server.url), close: () => server.close() };
+    },
+  },
   {
     name: 'CLI per request (baseline peer)',
     async start(up, dataDir) {
