@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TEST_KEY, TEST_SECRET } from './harness.js';
 import { freePort } from './redis.js';
+import { spawnServe } from './serve.js';
 
 export interface ServeOptions {
   redisUrl: string;
@@ -21,7 +22,7 @@ export class ServeReplica {
   child: ChildProcess | undefined;
   url = '';
   /** stdout and stderr so far (for failure messages). */
-  output = '';
+  output: () => string = () => '';
   private exited: Promise<number | null> = Promise.resolve(null);
 
   constructor(
@@ -51,21 +52,12 @@ export class ServeReplica {
 
   /** Starts `serve` and resolves once it listens. */
   async start(): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    this.output = '';
-    this.exited = new Promise((r) => child.once('exit', (code) => r(code)));
-    const orphan = () => child.kill('SIGKILL'); // a test run that dies must not leave replicas behind
-    process.once('exit', orphan);
-    void this.exited.then(() => process.off('exit', orphan));
-    child.stderr!.on('data', (d) => (this.output += d));
-    this.url = await new Promise<string>((resolve, reject) => {
-      child.stdout!.on('data', (d) => {
-        this.output += d;
-        const m = /Anthropic base URL:\s+(\S+)/.exec(this.output);
-        if (m) resolve(m[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`${this.name} exited early (${code}): ${this.output}`)));
+    const s = spawnServe(this.env(), /Anthropic base URL:\s+(\S+)/);
+    this.child = s.child;
+    this.exited = s.exited;
+    this.output = () => s.output();
+    this.url = await s.url.catch((e: Error) => {
+      throw new Error(`${this.name}: ${e.message}`);
     });
   }
 
