@@ -1,7 +1,8 @@
 // `npm run test:container`, second part: the gateway as teams scale it out, from the deployment files a
 // user applies: deploy/compose/docker-compose.replicas.yml (3 replicas, Redis, haproxy) with
-// podman-compose, unchanged, and deploy/kubernetes/ with `podman kube play`, unchanged but for the two
-// things podman 4.3 cannot take and the Services it lacks (kube.ts says which). Real requests (openai
+// podman-compose, unchanged, and deploy/kubernetes/ with `podman kube play`, unchanged but for what
+// podman 4.3 cannot take or does differently from a cluster and the Services it lacks (kube.ts says
+// which). Real requests (openai
 // client) against the scripted upstream on the host, relayed to the containers' networks. Images: the
 // Dockerfile's (support.ts) and Debian-built stand-ins for redis:7 and haproxy:2.6 (stand-ins.ts).
 //
