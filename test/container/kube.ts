@@ -1,9 +1,14 @@
 // deploy/kubernetes/ played with `podman kube play` (podman 4.3), file by file in kustomization.yaml's
 // order. What podman does with them, and what stands in for what it lacks:
-// - Deployments (pods `<deployment>-pod-<i>`, containers `<pod>-<container>`), ConfigMaps, claims,
-//   envFrom, securityContext, readOnlyRootFilesystem and emptyDir run as written. (4.3 makes each
-//   emptyDir a named volume of the volume's name, shared by a Deployment's pods; Kubernetes gives
-//   each pod its own.) Services, NetworkPolicies and PodDisruptionBudgets are skipped without a word.
+// - ConfigMaps, claims, envFrom, securityContext, readOnlyRootFilesystem and probes run as written.
+//   Services, NetworkPolicies and PodDisruptionBudgets are skipped without a word.
+// - Deployments: each is played as the pods Kubernetes would make of it (`<deployment>-pod-<i>`, the
+//   names 4.3 itself gives, containers `<pod>-<container>`), each with emptyDirs of its own. 4.3 plays
+//   a Deployment's emptyDir as one named volume (the volume's name) mounted in every pod, so 3
+//   gateways would share one data dir (one LMDB file opened by three processes that are all PID 1 in
+//   their namespaces), one HOME (the CLI's session transcripts: a turn resumed on another replica
+//   would find what on Kubernetes it cannot) and one /tmp. Here each pod's emptyDir is a volume
+//   named `<pod>-<volume>`, empty at the play, removed after.
 // - Services: each gets a stand-in, an haproxy container on the pods' network under the Service's
 //   name, forwarding its port to the pods of its selector (TCP, as kube-proxy does; the readiness
 //   probe's httpGet as haproxy's check).
@@ -105,15 +110,18 @@ export async function createSecret(name: string, data: Record<string, string>): 
 }
 
 /**
- * The file as podman 4.3 can play it, and what was taken out: env entries from `fieldRef:
- * status.podIP` and those that refer to them as `$(NAME)`, and `ports`. The rest is the file as written.
+ * The file as podman 4.3 can play it, what was taken out, and the volumes podman will make for it:
+ * each Deployment as its pods (an emptyDir of their own each, see above), without the env entries
+ * from `fieldRef: status.podIP` and those that refer to them as `$(NAME)`, and without `ports`. The
+ * rest is the file as written.
  */
-export function playable(f: KubeFile): { yaml: string; removed: string[] } {
+export function playable(f: KubeFile): { yaml: string; removed: string[]; volumes: string[] } {
   const removed: string[] = [];
-  const docs = f.docs.map((d) => {
-    if (d.kind !== 'Deployment') return d;
-    const copy = structuredClone(d);
-    for (const c of copy.spec.template.spec.containers as Doc[]) {
+  const volumes: string[] = [];
+  const docs = f.docs.flatMap((d) => {
+    if (d.kind !== 'Deployment') return [d];
+    const template = structuredClone(d.spec.template) as Doc;
+    for (const c of template.spec.containers as Doc[]) {
       if (c.ports) removed.push(`${d.metadata.name}/${c.name}: ports`);
       delete c.ports;
       const gone = new Set((c.env ?? []).filter((e: Doc) => e.valueFrom?.fieldRef?.fieldPath === 'status.podIP').map((e: Doc) => e.name as string));
@@ -123,7 +131,18 @@ export function playable(f: KubeFile): { yaml: string; removed: string[] } {
         return !drop;
       });
     }
-    return copy;
+    return podsOf(d).map(({ pod }) => {
+      const spec = structuredClone(template.spec) as Doc;
+      const own = new Map<string, string>();
+      for (const v of (spec.volumes ?? []) as Doc[]) {
+        if (v.emptyDir) own.set(v.name, `${pod}-${v.name}`);
+        if (v.persistentVolumeClaim) volumes.push(v.persistentVolumeClaim.claimName);
+        v.name = own.get(v.name) ?? v.name;
+      }
+      for (const c of spec.containers as Doc[]) for (const m of (c.volumeMounts ?? []) as Doc[]) m.name = own.get(m.name) ?? m.name;
+      volumes.push(...own.values());
+      return { apiVersion: 'v1', kind: 'Pod', metadata: { ...template.metadata, name: pod }, spec };
+    });
   });
-  return { yaml: docs.map((d) => stringify(d)).join('---\n'), removed };
+  return { yaml: docs.map((d) => stringify(d)).join('---\n'), removed, volumes };
 }

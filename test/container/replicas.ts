@@ -1,13 +1,15 @@
 // `npm run test:container`, second part: the gateway as teams scale it out, from the deployment files a
 // user applies: deploy/compose/docker-compose.replicas.yml (3 replicas, Redis, haproxy) with
-// podman-compose, unchanged, and deploy/kubernetes/ with `podman kube play`, unchanged but for the two
-// things podman 4.3 cannot take and the Services it lacks (kube.ts says which). Real requests (openai
+// podman-compose, unchanged, and deploy/kubernetes/ with `podman kube play`, unchanged but for what
+// podman 4.3 cannot take or does differently from a cluster and the Services it lacks (kube.ts says
+// which). Real requests (openai
 // client) against the scripted upstream on the host, relayed to the containers' networks. Images: the
 // Dockerfile's (support.ts) and Debian-built stand-ins for redis:7 and haproxy:2.6 (stand-ins.ts).
 //
-// Login: every replica gets one token from the environment (the compose file's CLAUDE_CODE_OAUTH_TOKEN,
-// the Kubernetes Secret). Once the login is shared through Redis (README "Scaling out"), a login
-// through the balancer serves every replica and can replace the token here.
+// Login: none of the replicas has a credential of its own; the test logs in once, as a user does,
+// through the balancer (haproxy; the Service's stand-in) by pasting a token with the gateway key
+// (POST /auth/token), and every replica then answers with that token, read from Redis (README
+// "Scaling out": one login).
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -19,7 +21,7 @@ import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.j
 import { createSecret, ipOf, kubeFiles, ofKind, playable, podsOf, startServiceStandIn } from './kube.js';
 import { podman, run } from './podman.js';
 import { ensureStandIns } from './stand-ins.js';
-import { ensureGatewayImage, freePort, logger, ROOT, startRelay, until } from './support.js';
+import { authStatus, ensureGatewayImage, freePort, logger, pasteToken, ROOT, startRelay, until } from './support.js';
 
 const KEY = `ccg-replicas-${crypto.randomBytes(8).toString('hex')}`;
 const SECRET_KEY = crypto.randomBytes(32).toString('hex');
@@ -44,6 +46,27 @@ async function chat(base: string, text: string): Promise<string> {
 /** The upstream credentials seen since `from`: the token, whichever replica sent it. */
 const credentialsSeen = (from: number) =>
   upstream.requests.slice(from).filter((r) => r.path === '/v1/messages').map((r) => String(r.headers.authorization ?? r.headers['x-api-key'] ?? ''));
+
+/**
+ * The one login: none of `replicas` has a credential before it; a token pasted through `entry` (the
+ * balancer) is then in force on every replica, from the shared store. Returns the milliseconds from
+ * the paste to the last replica using it (the paste includes its verification turn).
+ */
+async function loginOnce(entry: string, replicas: string[]): Promise<number> {
+  for (const base of replicas) assert.equal((await authStatus(base, KEY)).source, null, `${base} starts with no credential of its own`);
+  const l0 = Date.now();
+  const { status, body } = await pasteToken(entry, KEY, TOKEN);
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.equal(body.verification?.ok, true, `the pasted token verified upstream: ${JSON.stringify(body)}`);
+  for (const base of replicas) {
+    const s = await until(async () => {
+      const s = await authStatus(base, KEY);
+      return s.authenticated && s.credential === `…${TOKEN.slice(-4)}` ? s : undefined;
+    }, `${base} to use the login made through ${entry}`, 30_000);
+    assert.match(s.source ?? '', /^stored \(the shared store/, `${base} reads the login from Redis`);
+  }
+  return Date.now() - l0;
+}
 
 before(async () => {
   const image = await ensureGatewayImage(log);
@@ -83,7 +106,6 @@ test('compose: 3 replicas, Redis and haproxy from docker-compose.replicas.yml; e
     GATEWAY_HOST_PORT: String(port),
     HAPROXY_STATS_PORT: String(statsPort),
     CCG_TEST_UPSTREAM: `http://host.containers.internal:${relay.port}`,
-    CCG_TEST_TOKEN: TOKEN,
     // A turn here can take 10 s and more (2 cores shared): the drain and the stop timeout below are
     // raised together, as README "Stopping" says, so that a turn running at the stop finishes.
     GATEWAY_DRAIN_TIMEOUT_MS: '40000',
@@ -108,6 +130,10 @@ test('compose: 3 replicas, Redis and haproxy from docker-compose.replicas.yml; e
   });
   figures.push(`compose: podman-compose up -d to all 3 replicas UP in haproxy ${seconds(Date.now() - u0)}`);
   assert.deepEqual(up.map((s) => s.svname).sort(), ['gateway-1', 'gateway-2', 'gateway-3']);
+
+  // One login through haproxy, in force on each replica (reached on the compose network directly).
+  const replicas = await Promise.all([1, 2, 3].map(async (n) => `http://${await ipOf(`${project}_gateway-${n}_1`, `${project}_default`)}:4000`));
+  figures.push(`compose: one token pasted through haproxy (POST /auth/token, verified) to in use on all 3 replicas ${seconds(await loginOnce(url, replicas))}`);
 
   // Round robin: six requests, each replica answers two; every upstream call carries the one token.
   let before = await sessionsPerServer(statsUrl);
@@ -152,21 +178,17 @@ test('compose: 3 replicas, Redis and haproxy from docker-compose.replicas.yml; e
   for (let i = 0; i < 4; i++) assert.equal(await chat(url, `still answered ${i}`), `still answered ${i}`);
 });
 
-// Known failing since the merge with the LMDB store and the cluster runtime (issue 18 is left open for
-// it): the pods become ready, but a chat completion through a pod timed out. Suspected: podman 4.3
-// plays an emptyDir as one named volume shared by every pod of the Deployment, so the three gateways
-// open one LMDB file and one temp folder from three PID namespaces (on Kubernetes each pod has its
-// own). It still runs and reports on every run; `todo` keeps it from failing the suite until then.
-test('Kubernetes: deploy/kubernetes/ with podman kube play; 3 gateway pods ready (/health) and live (/health/live), non-root, each answering, sharing Redis', { todo: 'a request through a pod times out under podman kube play since the LMDB store (see above)' }, async () => {
+test('Kubernetes: deploy/kubernetes/ with podman kube play; 3 gateway pods ready (/health) and live (/health/live), non-root, each with its own emptyDirs, one login through the Service, each answering, sharing Redis', async () => {
   const files = kubeFiles();
   const network = `${TAG}-k8s`;
   await podman(['network', 'create', network]);
   cleanups.push(() => podman(['network', 'rm', '-f', network], { allowFail: true }));
   const gatewayIp = (await podman(['network', 'inspect', '--format', '{{range .Subnets}}{{.Gateway}}{{end}}', network])).stdout.trim();
 
-  // The Secret as README "Kubernetes" has users create it, plus the test's upstream (relayed).
+  // The Secret as README "Kubernetes" has users create it (no token: the login is made once below),
+  // plus the test's upstream (relayed).
   const secretName = 'claude-code-gateway';
-  await createSecret(secretName, { GATEWAY_API_KEY: KEY, GATEWAY_SECRET_KEY: SECRET_KEY, CLAUDE_CODE_OAUTH_TOKEN: TOKEN, ANTHROPIC_BASE_URL: `http://${gatewayIp}:${relay.port}` });
+  await createSecret(secretName, { GATEWAY_API_KEY: KEY, GATEWAY_SECRET_KEY: SECRET_KEY, ANTHROPIC_BASE_URL: `http://${gatewayIp}:${relay.port}` });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ccg-kube-'));
   cleanups.push(async () => {
     await podman(['secret', 'rm', secretName], { allowFail: true });
@@ -176,17 +198,14 @@ test('Kubernetes: deploy/kubernetes/ with podman kube play; 3 gateway pods ready
   const p0 = Date.now();
   const servicePort = await freePort();
   for (const f of files) {
-    const { yaml, removed } = playable(f);
+    const { yaml, removed, volumes } = playable(f);
     const file = path.join(tmp, path.basename(f.file));
     fs.writeFileSync(file, yaml);
     if (removed.length) log(`${path.relative(ROOT, f.file)}: taken out for podman 4.3 (kube.ts): ${removed.join(', ')}`);
     cleanups.push(async () => {
       await podman(['kube', 'down', file], { allowFail: true });
-      for (const d of f.docs.filter((x) => x.kind === 'Deployment')) {
-        for (const { pod } of podsOf(d)) await podman(['pod', 'rm', '-f', pod], { allowFail: true });
-        for (const v of d.spec.template.spec.volumes ?? []) await podman(['volume', 'rm', '-f', v.name], { allowFail: true });
-      }
-      for (const c of f.docs.filter((x) => x.kind === 'PersistentVolumeClaim')) await podman(['volume', 'rm', '-f', c.metadata.name], { allowFail: true });
+      for (const d of f.docs.filter((x) => x.kind === 'Deployment')) for (const { pod } of podsOf(d)) await podman(['pod', 'rm', '-f', pod], { allowFail: true });
+      for (const v of new Set(volumes)) await podman(['volume', 'rm', '-f', v], { allowFail: true });
     });
     await podman(['kube', 'play', '--network', network, file]);
     for (const svc of f.docs.filter((d) => d.kind === 'Service')) {
@@ -207,6 +226,18 @@ test('Kubernetes: deploy/kubernetes/ with podman kube play; 3 gateway pods ready
   }
   figures.push(`Kubernetes: podman kube play to all 3 pods ready (/health 200) ${seconds(Date.now() - p0)}`);
 
+  // Each pod has its own data dir, HOME and /tmp, as on Kubernetes (kube.ts): a file one writes the
+  // others do not see.
+  const marker = `only-in-${pods[0].pod}`;
+  for (const dir of ['/data', '/home/node', '/tmp']) await podman(['exec', pods[0].containers[0], 'node', '-e', `require('fs').writeFileSync('${dir}/${marker}', '')`]);
+  for (const { containers } of pods.slice(1)) {
+    const seen = await podman(['exec', containers[0], 'ls', '-a', '/data', '/home/node', '/tmp']);
+    assert.ok(!seen.stdout.includes(marker), `${containers[0]} sees another pod's emptyDir:\n${seen.stdout}`);
+  }
+
+  // One login through the gateway's Service (its stand-in), in force on every pod.
+  figures.push(`Kubernetes: one token pasted through the Service (POST /auth/token, verified) to in use on all 3 pods ${seconds(await loginOnce(`http://127.0.0.1:${servicePort}`, bases))}`);
+
   for (const [i, base] of bases.entries()) {
     const live = await fetch(`${base}/health/live`);
     assert.equal(live.status, 200, 'liveness needs no key');
@@ -214,7 +245,7 @@ test('Kubernetes: deploy/kubernetes/ with podman kube play; 3 gateway pods ready
     assert.equal((await podman(['exec', ctr, 'id', '-u'])).stdout.trim(), '1000', 'runs as uid 1000 (securityContext, the image\'s user)');
     const from = upstream.requests.length;
     assert.equal(await chat(base, `pod ${i} answers`), `pod ${i} answers`);
-    assert.deepEqual([...new Set(credentialsSeen(from))], [`Bearer ${TOKEN}`], 'the token from the Secret');
+    assert.deepEqual([...new Set(credentialsSeen(from))], [`Bearer ${TOKEN}`], 'the token of the one login');
   }
 
   // One Redis behind its Service: stored through pod 0, read through pods 1 and 2.

@@ -81,3 +81,22 @@ export async function startRelay(targetPort: number): Promise<{ port: number; cl
   };
   return { port: (relay.address() as net.AddressInfo).port, close };
 }
+
+const keyed = (key: string) => ({ authorization: `Bearer ${key}`, 'content-type': 'application/json' });
+
+/**
+ * The one login, as a user makes it through the balancer: a token from `claude setup-token` pasted on
+ * `POST /auth/token` with the gateway key. The replica that takes it stores it in the shared store and
+ * verifies it with a turn upstream.
+ */
+export async function pasteToken(base: string, key: string, token: string): Promise<{ status: number; body: any }> {
+  const r = await fetch(`${base}/auth/token`, { method: 'POST', headers: keyed(key), body: JSON.stringify({ token }) });
+  return { status: r.status, body: await r.json() };
+}
+
+/** One replica's `GET /auth/status` (which credential it uses and from where). */
+export async function authStatus(base: string, key: string): Promise<{ authenticated: boolean; source: string | null; credential: string | null }> {
+  const r = await fetch(`${base}/auth/status`, { headers: keyed(key) });
+  if (!r.ok) throw new Error(`${base}/auth/status: ${r.status}`);
+  return r.json() as Promise<{ authenticated: boolean; source: string | null; credential: string | null }>;
+}
