@@ -1,5 +1,6 @@
 // Disconnects, keepalive, the concurrency limit with its bounded queue, and draining on shutdown.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { startHarness, TEST_KEY, until, type Harness } from './support/harness.js';
@@ -23,6 +24,19 @@ function streamRequest(content: string, signal?: AbortSignal) {
     signal,
     headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'sonnet', stream: true, messages: [{ role: 'user', content }] }),
+  });
+}
+
+/** A POST through node's own client (its response headers as sent, Connection included). */
+function postJson(url: string, body: unknown, agent: http.Agent): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
   });
 }
 
@@ -99,12 +113,17 @@ describe('lifecycle', () => {
     await until(idle, 'all turns to finish');
   });
 
-  test('shutdown drains: the in-flight answer completes, new requests are refused, no process is left', async () => {
-    const inflight = client.chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: '[[slow:60]] [[long:15]]' }] });
+  test('shutdown drains: the in-flight answer completes and closes its connection, new requests are refused, no process is left', async () => {
+    // Over a kept-alive connection, as a balancer sends: the answer given while draining closes it.
+    const agent = new http.Agent({ keepAlive: true });
+    const inflight = postJson(`${h.baseURL}/chat/completions`, { model: 'sonnet', messages: [{ role: 'user', content: '[[slow:60]] [[long:15]]' }] }, agent);
     await until(() => h.upstream.open() === 1, 'the turn to reach the upstream');
     const stopping = h.gw.stop();
     const r = await inflight;
-    assert.equal(r.choices[0].message.content, Array.from({ length: 15 }, (_, i) => `w${i + 1}`).join(' '));
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.connection, 'close', 'an answer given while draining closes its connection');
+    assert.equal(JSON.parse(r.body).choices[0].message.content, Array.from({ length: 15 }, (_, i) => `w${i + 1}`).join(' '));
+    agent.destroy();
     await stopping;
     await assert.rejects(fetch(`${h.gw.url}/health`));
     assert.equal(h.gw.engine.liveProcesses(), 0);
