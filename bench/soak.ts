@@ -83,7 +83,19 @@ function failed(what: string, since: number, err: unknown): void {
     return;
   }
   counts.unexpected_errors++;
-  if (unexpected.length < 20) unexpected.push(`${new Date().toISOString()} ${what}: ${err instanceof Error ? err.message : String(err)}`);
+  const lastRestart = restarts.at(-1);
+  const after = lastRestart ? `, ${((since - lastRestart[1]) / 1000).toFixed(1)} s after the last restart was over` : '';
+  if (unexpected.length < 20) unexpected.push(`${minutes(Date.now())} ${what} (sent at ${minutes(since)}${after}): ${describe(err)}`);
+}
+
+/** An error with its causes: the OpenAI client's "Connection error." says nothing; the cause (undici's
+ * socket error, with the socket's byte counts: a reused keep-alive socket has read bytes before) does. */
+function describe(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err as { message?: string; code?: string; cause?: unknown; socket?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
+    parts.push(`${e.message ?? String(e)}${e.code ? ` [${e.code}]` : ''}${e.socket ? ` ${JSON.stringify(e.socket)}` : ''}`);
+  }
+  return parts.join(' <- ');
 }
 
 /** The model request that carried this user text last (the upstream keeps its requests; we trim them). */
@@ -307,5 +319,11 @@ const result = {
   flat,
 };
 console.log(JSON.stringify(result, null, 2));
+// The gateway's log outlives the run when something went wrong, to find out what.
+if (!result.verdict.startsWith('FLAT')) {
+  const kept = path.join(os.tmpdir(), `ccg-soak-gateway-${Date.now()}.log`);
+  fs.copyFileSync(path.join(root, 'gateway.log'), kept);
+  console.log(`gateway log kept: ${kept}`);
+}
 fs.rmSync(root, { recursive: true, force: true });
 process.exit(result.verdict.startsWith('FLAT') ? 0 : 1);
