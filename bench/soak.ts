@@ -3,10 +3,13 @@
 // one-shot requests, tool round trips and client disconnects; a SIGTERM restart, a kill -9 restart
 // and (with Redis, started here from redis-server with its append-only file) a Redis outage on the way.
 // Every SOAK_REPORT_MS it prints the gateway's RSS, open fds, CLI processes, files in its temp folder
-// and data dir, the store's size and Redis' keys. At the end every conversation that had an answered
+// (and of them, those live CLI processes hold: their own TMPDIRs, resumed sessions' config dirs) and
+// data dir, the store's size and Redis' keys. At the end every conversation that had an answered
 // turn is taken one turn further (the answer and the exact history that reached the API checked), and
 // it counts unexpected errors and processes left behind. Flat = each resource's average over the last
-// third is less than 5 % above the first third's.
+// third is less than 5 % above the first third's (under load: not the sample taken before it starts);
+// for temp files, those no live process holds (live processes' come and go with them, and the
+// processes are judged themselves).
 // Env: SOAK_MINUTES (60), SOAK_REPORT_MS (300000), SOAK_CONCURRENCY (4), SOAK_REDIS (1), SOAK_OUTAGE_MS (60000).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -37,6 +40,11 @@ interface Sample {
   fds: number;
   cli: number;
   tmpFiles: number;
+  /** Of tmpFiles, those of live CLI processes, removed when each exits: their own TMPDIRs
+   * (engine/processes/process-tmp.ts) and the SDK's claude-resume-* config dirs of resumed sessions. */
+  liveTmpFiles: number;
+  /** tmpFiles less liveTmpFiles: what no live process holds (tsx's compile cache, and anything left behind). */
+  leftTmpFiles: number;
   dataFiles: number;
   storeMb: number;
   redisKeys: number | string;
@@ -83,7 +91,19 @@ function failed(what: string, since: number, err: unknown): void {
     return;
   }
   counts.unexpected_errors++;
-  if (unexpected.length < 20) unexpected.push(`${new Date().toISOString()} ${what}: ${err instanceof Error ? err.message : String(err)}`);
+  const lastRestart = restarts.at(-1);
+  const after = lastRestart ? `, ${((since - lastRestart[1]) / 1000).toFixed(1)} s after the last restart was over` : '';
+  if (unexpected.length < 20) unexpected.push(`${minutes(Date.now())} ${what} (sent at ${minutes(since)}${after}): ${describe(err)}`);
+}
+
+/** An error with its causes: the OpenAI client's "Connection error." says nothing; the cause (undici's
+ * socket error, with the socket's byte counts: a reused keep-alive socket has read bytes before) does. */
+function describe(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err as { message?: string; code?: string; cause?: unknown; socket?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
+    parts.push(`${e.message ?? String(e)}${e.code ? ` [${e.code}]` : ''}${e.socket ? ` ${JSON.stringify(e.socket)}` : ''}`);
+  }
+  return parts.join(' <- ');
 }
 
 /** The model request that carried this user text last (the upstream keeps its requests; we trim them). */
@@ -194,6 +214,9 @@ async function redisOutage(): Promise<void> {
 const minutes = (t: number) => `${((t - started) / 60_000).toFixed(1)} min`;
 
 async function sample(): Promise<Sample> {
+  const tmpFiles = countFiles(gw.tmpDir);
+  const live = (n: string) => n === `claude-gateway-${process.getuid?.() ?? 0}` || n.startsWith('claude-resume-');
+  const liveTmpFiles = fs.readdirSync(gw.tmpDir).filter(live).reduce((n, d) => n + countFiles(path.join(gw.tmpDir, d)), 0);
   let redisKeys: number | string = '-';
   if (redisClient) redisKeys = await redisClient.dbsize().catch(() => 'down');
   return {
@@ -201,7 +224,9 @@ async function sample(): Promise<Sample> {
     rss: gw.rssMb(),
     fds: gw.fds(),
     cli: gw.cliProcesses(),
-    tmpFiles: countFiles(gw.tmpDir),
+    tmpFiles,
+    liveTmpFiles,
+    leftTmpFiles: tmpFiles - liveTmpFiles,
     dataFiles: countFiles(gw.dataDir),
     storeMb: Math.round((diskBytes(path.join(gw.dataDir, 'conversations')) / 1_048_576) * 10) / 10,
     redisKeys,
@@ -210,11 +235,11 @@ async function sample(): Promise<Sample> {
 
 const samples: Sample[] = [];
 const row = (s: Sample) =>
-  `| ${(s.t / 60_000).toFixed(0)} | ${s.rss} | ${s.fds} | ${s.cli} | ${s.tmpFiles} | ${s.dataFiles} | ${s.storeMb} | ${s.redisKeys} | ${counts.conversation_turns + counts.one_shots + counts.tool_round_trips + counts.disconnects} |`;
+  `| ${(s.t / 60_000).toFixed(0)} | ${s.rss} | ${s.fds} | ${s.cli} | ${s.tmpFiles} (${s.liveTmpFiles}) | ${s.dataFiles} | ${s.storeMb} | ${s.redisKeys} | ${counts.conversation_turns + counts.one_shots + counts.tool_round_trips + counts.disconnects} |`;
 console.log(
   `# soak: ${MINUTES} min, ${CONCURRENCY} clients, Redis ${WITH_REDIS ? 'on' : 'off'}; ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB, load ${os.loadavg().map((n) => n.toFixed(1)).join(' ')} at start`,
 );
-console.log('| min | gateway RSS MB | open fds | CLI processes | temp files | data dir files | store MB | Redis keys | requests done |\n|---|---|---|---|---|---|---|---|---|');
+console.log('| min | gateway RSS MB | open fds | CLI processes | temp files (of live CLI processes) | data dir files | store MB | Redis keys | requests done |\n|---|---|---|---|---|---|---|---|---|');
 const first = await sample();
 samples.push(first);
 console.log(row(first));
@@ -278,17 +303,19 @@ await up.close();
 
 /** Each resource's average over the last third against the first third. */
 const third = (k: keyof Sample, from: number, to: number) => {
-  const xs = samples.filter((s) => s.t >= from * DURATION && s.t <= to * DURATION).map((s) => Number(s[k]));
+  // Not the first sample: it is taken before the load starts (one spare process, nothing else).
+  const xs = samples.slice(1).filter((s) => s.t >= from * DURATION && s.t <= to * DURATION).map((s) => Number(s[k]));
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 };
 const growth: Record<string, string> = {};
 let flat = true;
-for (const k of ['rss', 'fds', 'cli', 'tmpFiles', 'dataFiles'] as const) {
+for (const k of ['rss', 'fds', 'cli', 'tmpFiles', 'liveTmpFiles', 'leftTmpFiles', 'dataFiles'] as const) {
   const a = third(k, 0, 1 / 3);
   const b = third(k, 2 / 3, 1.01);
   const g = a ? (b - a) / a : b ? Infinity : 0;
   growth[k] = `${a.toFixed(1)} -> ${b.toFixed(1)} (${(g * 100).toFixed(1)} %)`;
-  if (g >= 0.05) flat = false;
+  // Live processes' temp files come and go with them (the processes are judged): shown, not judged.
+  if (g >= 0.05 && k !== 'tmpFiles' && k !== 'liveTmpFiles') flat = false;
 }
 const result = {
   minutes: MINUTES,
@@ -307,5 +334,11 @@ const result = {
   flat,
 };
 console.log(JSON.stringify(result, null, 2));
+// The gateway's log outlives the run when something went wrong, to find out what.
+if (!result.verdict.startsWith('FLAT')) {
+  const kept = path.join(os.tmpdir(), `ccg-soak-gateway-${Date.now()}.log`);
+  fs.copyFileSync(path.join(root, 'gateway.log'), kept);
+  console.log(`gateway log kept: ${kept}`);
+}
 fs.rmSync(root, { recursive: true, force: true });
 process.exit(result.verdict.startsWith('FLAT') ? 0 : 1);

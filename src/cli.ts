@@ -32,11 +32,8 @@ async function serveCommand(): Promise<void> {
   const config = loadConfig();
   const prewarm = (process.env.GATEWAY_PREWARM_MODELS ?? 'sonnet').split(',').map((s) => s.trim()).filter(Boolean);
   const gw = await startGateway({ config, prewarm });
-  const key = gw.keys[0];
-  const shown = config.apiKeys.length ? '(the key from GATEWAY_API_KEY)' : key;
-  process.stdout.write(`\nclaude-code-gateway ${gw.cliVersion}\n  OpenAI base URL:    ${gw.url}/v1\n  Anthropic base URL: ${gw.url}\n  API key:            ${shown}\n\n`);
-  const login = loginAdvice(gw.auth, gw.url);
-  if (login) process.stdout.write(`  ! ${login}\n\n`);
+  // The handlers first: the banner says the gateway is ready, and a SIGTERM sent on seeing it must drain
+  // (not meet the default action, which ends the process and leaves its CLI processes' folders).
   let signals = 0;
   const shutdown = (sig: string) => {
     if (signals++) process.exit(1);
@@ -45,6 +42,11 @@ async function serveCommand(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  const key = gw.keys[0];
+  const shown = config.apiKeys.length ? '(the key from GATEWAY_API_KEY)' : key;
+  process.stdout.write(`\nclaude-code-gateway ${gw.cliVersion}\n  OpenAI base URL:    ${gw.url}/v1\n  Anthropic base URL: ${gw.url}\n  API key:            ${shown}\n\n`);
+  const login = loginAdvice(gw.auth, gw.url);
+  if (login) process.stdout.write(`  ! ${login}\n\n`);
 }
 
 /** With GATEWAY_REDIS_URL the login commands work on the shared login every replica reads (cluster/). */

@@ -7,6 +7,7 @@ const EXACT = new Set([
   'LANG',
   'LC_ALL',
   'TZ',
+  // Passed on, but each engine process gets a TMPDIR of its own under it (processes/process-tmp.ts).
   'TMPDIR',
   'USER',
   'CLAUDE_CONFIG_DIR',

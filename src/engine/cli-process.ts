@@ -9,6 +9,7 @@ import path from 'node:path';
 import { query, type ModelInfo, type Options, type Query, type SDKMessage, type SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { Logger } from '../log.js';
 import type { TranscriptTap } from './conversation-port.js';
+import type { ProcessTempDirs } from './processes/process-tmp.js';
 import { PushQueue } from './push-queue.js';
 import type { AnthropicBlock } from './prompt.js';
 
@@ -30,6 +31,8 @@ export interface SpawnSpec {
   /** Where the CLI keeps its local transcript copies (its config dir), removed when it exits. */
   configDir?: string;
   env: Record<string, string>;
+  /** Where the process's own TMPDIR is made (removed when it exits); without it, the env's TMPDIR. */
+  tempDirs?: ProcessTempDirs;
   /** Agent SDK options for this process (model, system prompt, effort, tools ...). */
   options: Options;
   log: Logger;
@@ -61,10 +64,13 @@ export class CliProcess {
    * the transcript and a copy of the credentials). Removed with the process, whatever stopped it.
    */
   private resumeDir: string | undefined;
+  /** This process's own TMPDIR (processes/process-tmp.ts). */
+  readonly tmpDir: string | undefined;
 
   constructor(private readonly spec: SpawnSpec) {
     this.cwd = spec.sharedCwd ?? path.join(spec.workRoot, this.id);
     fs.mkdirSync(this.cwd, { recursive: true, mode: 0o700 });
+    this.tmpDir = spec.tempDirs?.create(this.id);
     this.tap = spec.tap;
     this.blank = !spec.options.resume;
     this.exited = new Promise((r) => (this.markExited = r));
@@ -75,7 +81,7 @@ export class CliProcess {
         cwd: this.cwd,
         pathToClaudeCodeExecutable: spec.claudePath,
         ...(spec.tap ? { sessionStore: spec.tap, persistSession: true } : {}),
-        env: spec.env,
+        env: this.tmpDir ? { ...spec.env, TMPDIR: this.tmpDir } : spec.env,
         spawnClaudeCodeProcess: (o) => this.spawnChild(o),
       },
     });
@@ -123,6 +129,7 @@ export class CliProcess {
   private cleanup(): void {
     // Synchronously: the gateway may exit right after its last process did (a SIGTERM drain).
     if (this.resumeDir) fs.rmSync(this.resumeDir, { recursive: true, force: true });
+    if (this.tmpDir) fs.rmSync(this.tmpDir, { recursive: true, force: true });
     if (!this.spec.sharedCwd) fs.rm(this.cwd, { recursive: true, force: true }, () => {});
     // The store holds the transcripts; the CLI's local copies would only pile up.
     if (this.spec.configDir && this.tap) {

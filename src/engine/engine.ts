@@ -340,5 +340,6 @@ export class Engine {
       clearTimeout(timer); // else it holds the event loop open for the rest of the deadline
     }
     await Promise.all([...this.processes.live].map((p) => p.kill()));
+    this.processes.tempDirs.close();
   }
 }

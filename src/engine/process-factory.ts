@@ -1,6 +1,7 @@
 // How a CLI process for a turn shape is started: its allowlisted environment (with the credentials
 // the auth layer chose), its Agent SDK options, and the client-tool server it serves. Also keeps the
 // set of live processes, so the engine can drain them and operators can count them.
+import os from 'node:os';
 import path from 'node:path';
 import type { Options } from '@anthropic-ai/claude-agent-sdk';
 import type { GatewayConfig } from '../config/config.js';
@@ -9,6 +10,7 @@ import { allowlistedEnv, gatewayCliEnv, withoutCredentials } from './child-env.j
 import { CliProcess } from './cli-process.js';
 import type { ResumeTarget, TranscriptTap } from './conversation-port.js';
 import { ClientToolServer } from './client-tools.js';
+import { ProcessTempDirs } from './processes/process-tmp.js';
 import { clientToolOptions } from './tool-session.js';
 import type { ToolDefinition } from './types.js';
 
@@ -38,6 +40,8 @@ export class ProcessFactory {
   started = 0;
   private readonly toolServers = new WeakMap<CliProcess, ClientToolServer>();
   private readonly workRoot: string;
+  /** Each process's own TMPDIR, under the temp folder the gateway's children would otherwise share. */
+  readonly tempDirs: ProcessTempDirs;
   /** The CLI's credential variables, chosen by the auth layer. Until set, the base env's own
    * credential variables pass through unchanged. */
   credentialEnv: Record<string, string> | undefined;
@@ -50,6 +54,8 @@ export class ProcessFactory {
 
   constructor(private readonly deps: FactoryDeps) {
     this.workRoot = path.join(deps.config.dataDir, 'work');
+    this.tempDirs = new ProcessTempDirs(deps.baseEnv.TMPDIR || os.tmpdir());
+    this.tempDirs.prepare(deps.log);
   }
 
   /** The working directory every process shares, unless built-in tools may write to it. */
@@ -81,6 +87,7 @@ export class ProcessFactory {
       tap,
       configDir: env.CLAUDE_CONFIG_DIR,
       env,
+      tempDirs: this.tempDirs,
       options,
       log: this.deps.log,
     });
