@@ -10,6 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { gatewayCliEnv } from '../src/engine/child-env.js';
 import { CliProcess } from '../src/engine/cli-process.js';
 import { createLogger } from '../src/log.js';
 
@@ -26,7 +27,7 @@ export async function startCliFloor(claudePath: string, env: Record<string, stri
       claudePath,
       workRoot: root,
       sharedCwd: path.join(root, 'cwd'),
-      env: { ...env, CLAUDE_CONFIG_DIR: path.join(root, '.claude'), CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', DISABLE_AUTOUPDATER: '1' },
+      env: { ...env, CLAUDE_CONFIG_DIR: path.join(root, '.claude'), ...gatewayCliEnv(0) },
       options: { model: 'sonnet', tools: [], allowedTools: [], permissionMode: 'dontAsk', settingSources: [], strictMcpConfig: true, includePartialMessages: true, persistSession: false, extraArgs: { 'disable-slash-commands': null } },
       log,
     });

@@ -178,24 +178,22 @@ describe('LmdbStore and kill -9', () => {
       child.kill('SIGKILL');
       await exited;
       await reader!.close();
-    } catch (e) {
-      clearInterval(keepAlive);
-      throw e;
-    }
 
-    const store = new LmdbStore(dir, 3_600_000);
-    try {
-      for (const k of records) assert.ok(await store.getRecord('point', k), `acknowledged record ${k}`);
-      for (const [id, n] of sessions) {
-        const got = (await store.load(key(id))) ?? [];
-        const ns = got.map((e) => e.n as number);
-        for (let i = 1; i <= n; i++) assert.ok(ns.includes(i), `acknowledged entry ${i} of ${id}`);
+      const store = new LmdbStore(dir, 3_600_000);
+      try {
+        for (const k of records) assert.ok(await store.getRecord('point', k), `acknowledged record ${k}`);
+        for (const [id, n] of sessions) {
+          const got = (await store.load(key(id))) ?? [];
+          const ns = got.map((e) => e.n as number);
+          for (let i = 1; i <= n; i++) assert.ok(ns.includes(i), `acknowledged entry ${i} of ${id}`);
+        }
+        // And it takes writes again.
+        await store.putRecord('point', 'after', 1);
+        assert.equal(await store.getRecord('point', 'after'), 1);
+      } finally {
+        await store.close();
       }
-      // And it takes writes again.
-      await store.putRecord('point', 'after', 1);
-      assert.equal(await store.getRecord('point', 'after'), 1);
     } finally {
-      await store.close();
       clearInterval(keepAlive);
     }
   });
